@@ -3,7 +3,7 @@ import type { GpuContext } from '../../src/gpu/context';
 import type { Tensor } from '../../src/gpu/tensor';
 import { layernormBackward, layernormForward, layernormScratchShape } from '../../src/model/layernorm';
 import * as ref from '../../src/reference/layernorm';
-import { gpuContext, readF64 } from '../helpers/gpu';
+import { gpuContext } from '../helpers/gpu';
 import { maxRelError, randomF64, roundF32, seeded } from '../helpers/numeric';
 
 const f32 = (ctx: GpuContext, name: string, shape: number[], x: Float64Array): Tensor =>
