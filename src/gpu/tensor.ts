@@ -63,3 +63,11 @@ export function view(
 ): Tensor {
   return { name, shape, dtype, buffer: base.buffer, offset: base.offset + byteOffset, size: numel(shape) };
 }
+
+/** The same memory under another shape with the same element count (e.g. (B,T,C) as (B·T, C) for a matmul). */
+export function reshape(t: Tensor, shape: readonly number[]): Tensor {
+  if (numel(shape) !== t.size) {
+    throw new ShapeError('reshape', `${t.name} ${shapeString(t.shape)} cannot be viewed as ${shapeString(shape)}`);
+  }
+  return { ...t, shape };
+}
