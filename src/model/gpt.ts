@@ -1,0 +1,442 @@
+// The policy on the GPU: parameters, gradients and Adam moments as flat buffers (src/model/layout.ts), the
+// forward and backward passes as sequences of kernel launches, and one AdamW step. Reads top to bottom like
+// the math in src/reference/gpt.ts, which it is tested against.
+//
+// A step is recorded into one encoder per phase and submitted without waiting; the caller reads back only
+// what it needs (loss, stats) once per step.
+import type { ModelConfig } from '../core/model-config';
+import type { GpuContext, KernelEncoder } from '../gpu/context';
+import { ShapeError } from '../gpu/errors';
+import { reshape, type Tensor, view } from '../gpu/tensor';
+import { type Activations, allocateActivations, releaseActivations } from './activations';
+import { type AdamWHyper, adamwStep, createAdamWState, gradNorm, STATS } from './adamw';
+import { attentionBackward, attentionForward } from './attention';
+import {
+  type BucketIndex,
+  bucketCapacity,
+  buildPositionBuckets,
+  buildTokenBuckets,
+  embeddingBackward,
+  embeddingForward,
+  writeBuckets,
+} from './embedding';
+import { geluBackward, geluForward } from './gelu';
+import { layernormBackward, layernormForward } from './layernorm';
+import { layerParamNames, type ParamLayout } from './layout';
+import { IGNORE_TARGET, logprobBackward, logprobForward } from './logprob';
+import { matmulBackward, matmulForward } from './matmul';
+import { addForward } from './residual';
+
+export { IGNORE_TARGET };
+
+/** A training batch on the CPU. All arrays are (B, T) row-major. */
+export interface Batch {
+  readonly B: number;
+  readonly T: number;
+  readonly tokens: Uint32Array;
+  /** The token each position should predict, or IGNORE_TARGET. */
+  readonly targets: Uint32Array;
+  /** 1 where the token may be attended to by later positions (0 = padding / hidden). */
+  readonly keyMask: Uint32Array;
+}
+
+export interface OptimizerSettings extends AdamWHyper {
+  /** Global gradient-norm clip; ≤ 0 disables. */
+  readonly maxGradNorm: number;
+}
+
+export interface StepStats {
+  readonly gradNorm: number;
+  readonly clipScale: number;
+  /** True when the gradient was NaN/Inf and AdamW left every parameter untouched. */
+  readonly skipped: boolean;
+}
+
+type Params = Record<string, Tensor>;
+
+export class GpuGpt {
+  readonly ctx: GpuContext;
+  readonly layout: ParamLayout;
+  readonly config: ModelConfig;
+  readonly params: Tensor; // (P) flat
+  readonly grads: Tensor; // (P) flat
+  private readonly adam: ReturnType<typeof createAdamWState>;
+  private readonly p: Params;
+  private readonly g: Params;
+  private acts: Activations | null = null;
+  private tokenBuckets: Tensor | null = null;
+  private positionBuckets: Tensor | null = null;
+  private buckets: { tokens: BucketIndex; positions: BucketIndex } | null = null;
+  /** Optimizer steps taken (AdamW's 1-based bias-correction counter is this + 1). */
+  step = 0;
+
+  constructor(ctx: GpuContext, layout: ParamLayout, initial: Float32Array) {
+    if (initial.length !== layout.totalFloats) {
+      throw new ShapeError(
+        'GpuGpt',
+        `initial parameters have ${initial.length} floats, layout needs ${layout.totalFloats}`,
+      );
+    }
+    this.ctx = ctx;
+    this.layout = layout;
+    this.config = layout.config;
+    this.params = ctx.tensor('params', [layout.totalFloats]);
+    this.grads = ctx.tensor('grads', [layout.totalFloats]);
+    this.adam = createAdamWState(ctx, layout.totalFloats);
+    ctx.write(this.params, initial);
+    this.p = {};
+    this.g = {};
+    for (const spec of layout.params) {
+      this.p[spec.name] = view(this.params, spec.name, spec.shape, spec.offset * 4);
+      this.g[spec.name] = view(this.grads, `d${spec.name}`, spec.shape, spec.offset * 4);
+    }
+  }
+
+  /** Parameter and gradient views by layout name. */
+  param(name: string): Tensor {
+    const t = this.p[name];
+    if (!t) throw new Error(`no parameter named ${name}`);
+    return t;
+  }
+  grad(name: string): Tensor {
+    const t = this.g[name];
+    if (!t) throw new Error(`no gradient named ${name}`);
+    return t;
+  }
+
+  /** The activation arena for (B, T), reallocated only when the batch shape changes. */
+  activations(B: number, T: number): Activations {
+    if (!Number.isInteger(B) || B <= 0)
+      throw new ShapeError('gpt', `batch size must be a positive integer, got ${B}`);
+    if (!Number.isInteger(T) || T <= 0)
+      throw new ShapeError('gpt', `sequence length must be positive, got ${T}`);
+    if (T > this.config.contextLength) {
+      throw new ShapeError(
+        'gpt',
+        `sequence length ${T} exceeds the context length ${this.config.contextLength}`,
+      );
+    }
+    if (this.acts && this.acts.B === B && this.acts.T === T) return this.acts;
+    if (this.acts) releaseActivations(this.ctx, this.acts);
+    for (const t of [this.tokenBuckets, this.positionBuckets]) if (t) this.ctx.destroyBuffer(t.buffer);
+    this.acts = allocateActivations(this.ctx, this.config, B, T);
+    this.tokenBuckets = this.ctx.tensor(
+      'buckets.tokens',
+      [bucketCapacity(B * T, this.config.vocabSize)],
+      'u32',
+    );
+    this.positionBuckets = this.ctx.tensor(
+      'buckets.positions',
+      [bucketCapacity(B * T, this.config.contextLength)],
+      'u32',
+    );
+    return this.acts;
+  }
+
+  /** Validates and uploads a batch (tokens, positions 0..T−1, targets, key mask, backward bucket indices). */
+  upload(batch: Batch): Activations {
+    const { B, T } = batch;
+    const acts = this.activations(B, T);
+    const n = B * T;
+    for (const [name, arr] of [
+      ['tokens', batch.tokens],
+      ['targets', batch.targets],
+      ['keyMask', batch.keyMask],
+    ] as const) {
+      if (arr.length !== n)
+        throw new ShapeError('gpt', `${name} has ${arr.length} entries, expected B·T = ${n}`);
+    }
+    const V = this.config.vocabSize;
+    for (let i = 0; i < n; i++) {
+      if (batch.tokens[i] >= V)
+        throw new ShapeError('gpt', `token ${batch.tokens[i]} at ${i} is outside the vocabulary (${V})`);
+      const target = batch.targets[i];
+      if (target !== IGNORE_TARGET && target >= V) {
+        throw new ShapeError('gpt', `target ${target} at ${i} is outside the vocabulary (${V})`);
+      }
+    }
+    const positions = new Uint32Array(n);
+    for (let i = 0; i < n; i++) positions[i] = i % T;
+    this.ctx.write(acts.tokens, batch.tokens);
+    this.ctx.write(acts.positions, positions);
+    this.ctx.write(acts.targets, batch.targets);
+    this.ctx.write(acts.keyMask, batch.keyMask);
+    this.buckets = {
+      tokens: writeBuckets(this.ctx, this.tokenBuckets!, buildTokenBuckets(batch.tokens, V)),
+      positions: writeBuckets(
+        this.ctx,
+        this.positionBuckets!,
+        buildPositionBuckets(positions, this.config.contextLength),
+      ),
+    };
+    return acts;
+  }
+
+  /**
+   * Records the forward pass: logits, then per-token logp of the target and entropy. With `head: false` it
+   * stops after the blocks (a KV-cache prefill needs only the qkv activations).
+   */
+  forward(enc: KernelEncoder, acts: Activations, options: { readonly head?: boolean } = {}): void {
+    const { B, T } = acts;
+    const { width: C, heads: H, layers: L, vocabSize: V } = this.config;
+    const R = B * T;
+    const rows = (t: Tensor, width: number) => reshape(t, [R, width]);
+    embeddingForward(
+      enc,
+      acts.layers[0].resIn,
+      acts.tokens,
+      acts.positions,
+      this.param('wte'),
+      this.param('wpe'),
+    );
+    for (let l = 0; l < L; l++) {
+      const a = acts.layers[l];
+      const n = layerParamNames(l);
+      layernormForward(enc, a.ln1, a.ln1Mean, a.ln1Rstd, a.resIn, this.param(n.ln1w), this.param(n.ln1b));
+      matmulForward(enc, rows(a.qkv, 3 * C), rows(a.ln1, C), this.param(n.qkvw), this.param(n.qkvb));
+      attentionForward(enc, a.atty, a.lse, a.qkv, acts.keyMask, { B, T, C, H });
+      matmulForward(enc, rows(a.attProj, C), rows(a.atty, C), this.param(n.projw), this.param(n.projb));
+      addForward(enc, a.resMid, a.resIn, a.attProj);
+      layernormForward(enc, a.ln2, a.ln2Mean, a.ln2Rstd, a.resMid, this.param(n.ln2w), this.param(n.ln2b));
+      matmulForward(enc, rows(a.fch, 4 * C), rows(a.ln2, C), this.param(n.fcw), this.param(n.fcb));
+      geluForward(enc, a.fchGelu, a.fch);
+      matmulForward(
+        enc,
+        rows(a.fcProj, C),
+        rows(a.fchGelu, 4 * C),
+        this.param(n.fcprojw),
+        this.param(n.fcprojb),
+      );
+      addForward(enc, l + 1 < L ? acts.layers[l + 1].resIn : acts.resOut, a.resMid, a.fcProj);
+    }
+    if (options.head === false) return;
+    layernormForward(
+      enc,
+      acts.lnf,
+      acts.lnfMean,
+      acts.lnfRstd,
+      acts.resOut,
+      this.param('lnf.weight'),
+      this.param('lnf.bias'),
+    );
+    matmulForward(enc, rows(acts.logits, V), rows(acts.lnf, C), this.param('wte'), null);
+    const flat = (t: Tensor) => reshape(t, [R]);
+    logprobForward(enc, flat(acts.logp), flat(acts.entropy), rows(acts.logits, V), flat(acts.targets));
+  }
+
+  /**
+   * Records the backward pass from ∂loss/∂logp and ∂loss/∂entropy (acts.gLogp, acts.gEntropy, written by the
+   * caller) into the flat gradient buffer. Every gradient is overwritten except dwte, which the unembedding
+   * writes and the embedding then accumulates into.
+   */
+  backward(enc: KernelEncoder, acts: Activations): void {
+    if (!this.buckets) throw new Error('backward before upload: no bucket index for the embedding gradient');
+    const { B, T } = acts;
+    const { width: C, heads: H, layers: L, vocabSize: V } = this.config;
+    const R = B * T;
+    const rows = (t: Tensor, width: number) => reshape(t, [R, width]);
+    const flat = (t: Tensor) => reshape(t, [R]);
+    logprobBackward(
+      enc,
+      rows(acts.dlogits, V),
+      rows(acts.logits, V),
+      flat(acts.targets),
+      flat(acts.gLogp),
+      flat(acts.gEntropy),
+    );
+    matmulBackward(
+      enc,
+      { dinp: rows(acts.dln, C), dweight: this.grad('wte'), dbias: null },
+      rows(acts.dlogits, V),
+      rows(acts.lnf, C),
+      this.param('wte'),
+    );
+    layernormBackward(
+      enc,
+      acts.dres,
+      this.grad('lnf.weight'),
+      this.grad('lnf.bias'),
+      acts.lnScratch,
+      acts.dln,
+      acts.resOut,
+      this.param('lnf.weight'),
+      acts.lnfMean,
+      acts.lnfRstd,
+    );
+    for (let l = L - 1; l >= 0; l--) {
+      const a = acts.layers[l];
+      const n = layerParamNames(l);
+      // MLP branch: resOut = resMid + fcproj(gelu(fc(ln2(resMid)))); dres flows through the skip unchanged.
+      matmulBackward(
+        enc,
+        { dinp: rows(acts.dfchGelu, 4 * C), dweight: this.grad(n.fcprojw), dbias: this.grad(n.fcprojb) },
+        rows(acts.dres, C),
+        rows(a.fchGelu, 4 * C),
+        this.param(n.fcprojw),
+      );
+      geluBackward(enc, acts.dfch, a.fch, acts.dfchGelu);
+      matmulBackward(
+        enc,
+        { dinp: rows(acts.dln, C), dweight: this.grad(n.fcw), dbias: this.grad(n.fcb) },
+        rows(acts.dfch, 4 * C),
+        rows(a.ln2, C),
+        this.param(n.fcw),
+      );
+      layernormBackward(
+        enc,
+        acts.dres,
+        this.grad(n.ln2w),
+        this.grad(n.ln2b),
+        acts.lnScratch,
+        acts.dln,
+        a.resMid,
+        this.param(n.ln2w),
+        a.ln2Mean,
+        a.ln2Rstd,
+        {
+          accumulate: true,
+        },
+      );
+      // Attention branch: resMid = resIn + proj(attention(qkv(ln1(resIn)))).
+      matmulBackward(
+        enc,
+        { dinp: rows(acts.datty, C), dweight: this.grad(n.projw), dbias: this.grad(n.projb) },
+        rows(acts.dres, C),
+        rows(a.atty, C),
+        this.param(n.projw),
+      );
+      attentionBackward(enc, acts.dqkv, acts.datty, a.qkv, a.atty, a.lse, acts.keyMask, { B, T, C, H });
+      matmulBackward(
+        enc,
+        { dinp: rows(acts.dln, C), dweight: this.grad(n.qkvw), dbias: this.grad(n.qkvb) },
+        rows(acts.dqkv, 3 * C),
+        rows(a.ln1, C),
+        this.param(n.qkvw),
+      );
+      layernormBackward(
+        enc,
+        acts.dres,
+        this.grad(n.ln1w),
+        this.grad(n.ln1b),
+        acts.lnScratch,
+        acts.dln,
+        a.resIn,
+        this.param(n.ln1w),
+        a.ln1Mean,
+        a.ln1Rstd,
+        {
+          accumulate: true,
+        },
+      );
+    }
+    embeddingBackward(
+      enc,
+      this.grad('wte'),
+      this.grad('wpe'),
+      acts.dres,
+      this.buckets.tokens,
+      this.buckets.positions,
+    );
+  }
+
+  /** Records gradient-norm clipping and one AdamW step (skipped on the GPU if the gradient is not finite). */
+  optimize(enc: KernelEncoder, settings: OptimizerSettings): void {
+    this.step++;
+    gradNorm(enc, this.adam.stats, this.grads, settings.maxGradNorm, this.adam.partials);
+    adamwStep(
+      enc,
+      { params: this.params, grads: this.grads, m: this.adam.m, v: this.adam.v, stats: this.adam.stats },
+      settings,
+      this.step,
+      this.layout.decayEnd,
+    );
+  }
+
+  /** The stats tensor gradNorm wrote: [Σg², ‖g‖, clipScale, nonFinite]. */
+  get statsTensor(): Tensor {
+    return this.adam.stats;
+  }
+
+  static parseStats(stats: ArrayLike<number>): StepStats {
+    return {
+      gradNorm: stats[STATS.norm],
+      clipScale: stats[STATS.clipScale],
+      skipped: stats[STATS.nonFinite] !== 0,
+    };
+  }
+
+  /**
+   * One supervised step: mean −logp over non-ignored targets (optionally minus entropyBonus·mean entropy),
+   * backward, clip, AdamW. One submit, one readback. Returns the loss of the batch before the update.
+   */
+  async trainStepSft(
+    batch: Batch,
+    settings: OptimizerSettings,
+    entropyBonus = 0,
+  ): Promise<StepStats & { loss: number; tokens: number }> {
+    const acts = this.upload(batch);
+    const n = batch.B * batch.T;
+    let count = 0;
+    for (let i = 0; i < n; i++) if (batch.targets[i] !== IGNORE_TARGET) count++;
+    if (count === 0) throw new ShapeError('gpt', 'the batch has no target tokens to learn from');
+    const gLogp = new Float32Array(n);
+    const gEntropy = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (batch.targets[i] === IGNORE_TARGET) continue;
+      gLogp[i] = -1 / count;
+      gEntropy[i] = -entropyBonus / count;
+    }
+    this.ctx.write(acts.gLogp, gLogp);
+    this.ctx.write(acts.gEntropy, gEntropy);
+    const enc = this.ctx.encoder('sft-step');
+    this.forward(enc, acts);
+    this.backward(enc, acts);
+    this.optimize(enc, settings);
+    enc.submit();
+    const [logp, stats] = await this.ctx.readMany([acts.logp, this.adam.stats]);
+    let sum = 0;
+    for (let i = 0; i < n; i++) if (batch.targets[i] !== IGNORE_TARGET) sum -= logp[i];
+    return { loss: sum / count, tokens: count, ...GpuGpt.parseStats(stats) };
+  }
+
+  /** Forward only; returns logits (B,T,V), logp and entropy (B,T). */
+  async evaluate(batch: Batch): Promise<{ logits: Float32Array; logp: Float32Array; entropy: Float32Array }> {
+    const acts = this.upload(batch);
+    const enc = this.ctx.encoder('forward');
+    this.forward(enc, acts);
+    enc.submit();
+    const [logits, logp, entropy] = await this.ctx.readMany([acts.logits, acts.logp, acts.entropy]);
+    return { logits: logits as Float32Array, logp: logp as Float32Array, entropy: entropy as Float32Array };
+  }
+
+  async readParams(): Promise<Float32Array> {
+    return (await this.ctx.read(this.params)) as Float32Array;
+  }
+  async readGrads(): Promise<Float32Array> {
+    return (await this.ctx.read(this.grads)) as Float32Array;
+  }
+  writeParams(data: Float32Array): void {
+    if (data.length !== this.layout.totalFloats) {
+      throw new ShapeError(
+        'GpuGpt',
+        `parameters have ${data.length} floats, layout needs ${this.layout.totalFloats}`,
+      );
+    }
+    this.ctx.write(this.params, data);
+  }
+
+  destroy(): void {
+    if (this.acts) releaseActivations(this.ctx, this.acts);
+    for (const t of [
+      this.params,
+      this.grads,
+      this.adam.m,
+      this.adam.v,
+      this.adam.stats,
+      this.adam.partials,
+    ]) {
+      this.ctx.destroyBuffer(t.buffer);
+    }
+    for (const t of [this.tokenBuckets, this.positionBuckets]) if (t) this.ctx.destroyBuffer(t.buffer);
+  }
+}
