@@ -1,0 +1,266 @@
+// The baseline for `bench:engine`: the same GPT and the same training step as our engine, written with
+// tfjs-core ops — pre-LN GPT-2, tied embedding, causal attention with a key mask, mean −logp loss,
+// global-norm clipping and AdamW (decay on matrices only) — started from the same initParams weights.
+// Every tensor has rank ≤ 4: tfjs-webgpu emits invalid WGSL for rank-5 slices, so heads are split with
+// reshape/transpose and attention is a 3-D batched matMul over (B·H).
+import type { ModelConfig } from '../core/model-config';
+import { Rng } from '../core/rng';
+import { initParams } from '../model/init';
+import { buildLayout, layerParamNames, type ParamLayout } from '../model/layout';
+import { readAfter, selectTfjsBackend, type TfjsBackendName, tf, tfjsGpuBytes } from './tfjs-setup';
+
+export interface TfjsTrainOptions {
+  readonly config: ModelConfig;
+  readonly batchSize: number; // B
+  /** Untimed steps first (shader compilation, buffer pools). */
+  readonly warmupSteps: number;
+  readonly timedSteps: number;
+  readonly seed: number;
+  readonly lr?: number;
+  readonly weightDecay?: number;
+  readonly maxGradNorm?: number;
+}
+
+export interface TfjsTrainResult {
+  readonly backend: string;
+  readonly tokensPerSecond: number;
+  readonly msPerStep: number;
+  /** Peak bytes of live tensors during one step (tf.profile). */
+  readonly peakTensorBytes: number;
+  /** Bytes tfjs-webgpu allocated on the GPU (its pool's high-water mark); null on cpu. */
+  readonly gpuAllocatedBytes: number | null;
+  readonly finalLoss: number;
+}
+
+const BETA1 = 0.9;
+const BETA2 = 0.95;
+const EPS = 1e-8;
+const LN_EPS = 1e-5;
+const GELU_S = Math.sqrt(2 / Math.PI);
+
+type Vars = Map<string, tf.Variable>;
+
+function layernorm(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, LN_EPS))), w), b);
+}
+
+function gelu(x: tf.Tensor2D): tf.Tensor2D {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), GELU_S);
+  return tf.mul(tf.mul(x, tf.add(tf.tanh(inner), 1)), 0.5);
+}
+
+/** y = x·Wᵀ + b for a torch-layout (out, in) weight. */
+function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return tf.add(tf.matMul(x, w as tf.Tensor2D, false, true), b);
+}
+
+/** (R,C) → (B·H, T, hs): heads become batch entries of a 3-D matMul. */
+function splitHeads(x: tf.Tensor2D, B: number, T: number, H: number, hs: number): tf.Tensor3D {
+  return tf.reshape(tf.transpose(tf.reshape(x, [B, T, H, hs]), [0, 2, 1, 3]), [B * H, T, hs]);
+}
+
+/**
+ * Causal self-attention on qkv (R,3C). `maskBias` (B,1,T,T) is 0 where query t may see key j
+ * (j ≤ t and the key is real, or j = t) and −1e9 elsewhere.
+ */
+function attention(qkv: tf.Tensor2D, maskBias: tf.Tensor4D, B: number, T: number, C: number, H: number) {
+  const hs = C / H;
+  const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  const scale = 1 / Math.sqrt(hs);
+  const scores = tf.mul(
+    tf.matMul(splitHeads(q, B, T, H, hs), splitHeads(k, B, T, H, hs), false, true),
+    scale,
+  );
+  const probs = tf.softmax(tf.add(tf.reshape(scores, [B, H, T, T]), maskBias)); // (B,H,T,T)
+  const y = tf.matMul(tf.reshape(probs, [B * H, T, T]) as tf.Tensor3D, splitHeads(v, B, T, H, hs)); // (B·H,T,hs)
+  return tf.reshape(tf.transpose(tf.reshape(y, [B, H, T, hs]), [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D;
+}
+
+/** Mean −logp of the targets over rows with targetMask 1: the SFT loss our engine's step uses. */
+function forwardLoss(
+  layout: ParamLayout,
+  vars: Vars,
+  tokens: tf.Tensor1D, // (R) int32
+  targets: tf.Tensor1D, // (R) int32, ignored rows hold 0
+  targetMask: tf.Tensor1D, // (R) 1 = supervised
+  maskBias: tf.Tensor4D, // (B,1,T,T)
+  B: number,
+  T: number,
+): tf.Scalar {
+  const { vocabSize: V, layers: L, heads: H, width: C } = layout.config;
+  const p = (name: string) => vars.get(name)!;
+  const wpe = tf.slice(p('wpe'), [0, 0], [T, C]);
+  let x = tf.reshape(tf.add(tf.reshape(tf.gather(p('wte'), tokens), [B, T, C]), wpe), [
+    B * T,
+    C,
+  ]) as tf.Tensor2D;
+  for (let l = 0; l < L; l++) {
+    const n = layerParamNames(l);
+    const qkv = linear(layernorm(x, p(n.ln1w), p(n.ln1b)), p(n.qkvw), p(n.qkvb)); // (R,3C)
+    x = tf.add(x, linear(attention(qkv, maskBias, B, T, C, H), p(n.projw), p(n.projb)));
+    const h = gelu(linear(layernorm(x, p(n.ln2w), p(n.ln2b)), p(n.fcw), p(n.fcb))); // (R,4C)
+    x = tf.add(x, linear(h, p(n.fcprojw), p(n.fcprojb)));
+  }
+  const logits = tf.matMul(
+    layernorm(x, p('lnf.weight'), p('lnf.bias')),
+    p('wte') as tf.Tensor2D,
+    false,
+    true,
+  );
+  const logp = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, V)), -1); // (R)
+  return tf.div(tf.neg(tf.sum(tf.mul(logp, targetMask))), tf.maximum(tf.sum(targetMask), 1));
+}
+
+class TfjsGpt {
+  readonly vars: Vars = new Map();
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  private readonly decays = new Set<string>();
+  private step = 0;
+
+  constructor(
+    readonly layout: ParamLayout,
+    seed: number,
+  ) {
+    // The same weights our engine starts from (src/model/init.ts), one variable per parameter.
+    const flat = initParams(layout, new Rng(seed).fork('init'));
+    for (const spec of layout.params) {
+      const data = flat.slice(spec.offset, spec.offset + spec.size);
+      this.vars.set(spec.name, tf.variable(tf.tensor(data, [...spec.shape]), true, spec.name));
+      this.m.set(spec.name, tf.variable(tf.zeros([...spec.shape]), false));
+      this.v.set(spec.name, tf.variable(tf.zeros([...spec.shape]), false));
+      if (spec.decay) this.decays.add(spec.name);
+    }
+  }
+
+  /** Forward + backward + clip + AdamW; returns the loss (not yet downloaded). */
+  trainStep(
+    batch: { tokens: tf.Tensor1D; targets: tf.Tensor1D; targetMask: tf.Tensor1D; maskBias: tf.Tensor4D },
+    B: number,
+    T: number,
+    hyper: { lr: number; weightDecay: number; maxGradNorm: number },
+  ): tf.Scalar {
+    this.step++;
+    const t = this.step;
+    return tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() =>
+        forwardLoss(
+          this.layout,
+          this.vars,
+          batch.tokens,
+          batch.targets,
+          batch.targetMask,
+          batch.maskBias,
+          B,
+          T,
+        ),
+      );
+      // Global-norm clipping stays on the device: no readback inside the step.
+      // A running sum, not tf.addN: addN binds every input at once, past SwiftShader's 12 storage buffers.
+      const sumSquares = Object.values(grads)
+        .map((g) => tf.sum(tf.square(g)))
+        .reduce((acc, x) => tf.add(acc, x));
+      const norm = tf.sqrt(sumSquares);
+      const scale = tf.minimum(1, tf.div(hyper.maxGradNorm, tf.add(norm, 1e-6)));
+      const c1 = 1 - BETA1 ** t;
+      const c2 = 1 - BETA2 ** t;
+      for (const [name, param] of this.vars) {
+        const g = tf.mul(grads[name], scale);
+        const m = this.m.get(name)!;
+        const v = this.v.get(name)!;
+        m.assign(tf.add(tf.mul(m, BETA1), tf.mul(g, 1 - BETA1)));
+        v.assign(tf.add(tf.mul(v, BETA2), tf.mul(tf.square(g), 1 - BETA2)));
+        let update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), EPS));
+        if (this.decays.has(name)) update = tf.add(update, tf.mul(param, hyper.weightDecay));
+        param.assign(tf.sub(param, tf.mul(update, hyper.lr)));
+      }
+      return value;
+    });
+  }
+
+  dispose(): void {
+    for (const map of [this.vars, this.m, this.v]) for (const x of map.values()) x.dispose();
+  }
+}
+
+/** A random next-token batch on full-length sequences (B,T), as the engine benchmark trains on. */
+function randomBatch(rng: Rng, B: number, T: number, V: number) {
+  const R = B * T;
+  const seq = Int32Array.from({ length: B * (T + 1) }, () => rng.int(V));
+  const tokens = new Int32Array(R);
+  const targets = new Int32Array(R);
+  for (let b = 0; b < B; b++) {
+    tokens.set(seq.subarray(b * (T + 1), b * (T + 1) + T), b * T);
+    targets.set(seq.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
+  }
+  const bias = new Float32Array(B * T * T); // (B,1,T,T): causal; every key is real here
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++) for (let j = t + 1; j < T; j++) bias[(b * T + t) * T + j] = -1e9;
+  return {
+    tokens: tf.tensor1d(tokens, 'int32'),
+    targets: tf.tensor1d(targets, 'int32'),
+    targetMask: tf.ones([R]) as tf.Tensor1D,
+    maskBias: tf.tensor4d(bias, [B, 1, T, T]),
+  };
+}
+
+/** Trains the tfjs GPT on `backend` and reports throughput and memory of one full step. */
+export async function benchTfjsTraining(
+  backend: TfjsBackendName,
+  opts: TfjsTrainOptions,
+): Promise<TfjsTrainResult> {
+  if (opts.timedSteps < 1 || opts.warmupSteps < 1)
+    throw new Error('benchTfjsTraining: need ≥ 1 warm-up and ≥ 1 timed step');
+  const used = await selectTfjsBackend(backend);
+  const layout = buildLayout(opts.config);
+  const B = opts.batchSize;
+  const T = opts.config.contextLength;
+  const hyper = {
+    lr: opts.lr ?? 3e-4,
+    weightDecay: opts.weightDecay ?? 0.1,
+    maxGradNorm: opts.maxGradNorm ?? 1,
+  };
+  const model = new TfjsGpt(layout, opts.seed);
+  const batch = randomBatch(new Rng(opts.seed).fork('tfjs-batch'), B, T, opts.config.vocabSize);
+  try {
+    // The first step compiles every shader and fills the pools; profiling it gives the tensor peak.
+    let started = performance.now();
+    const profile = await tf.profile(async () => {
+      const loss = model.trainStep(batch, B, T, hyper);
+      await readAfter(loss, 0);
+      loss.dispose();
+    });
+    let estimateMs = performance.now() - started;
+    for (let i = 1; i < opts.warmupSteps; i++) {
+      started = performance.now();
+      const loss = model.trainStep(batch, B, T, hyper);
+      await readAfter(loss, 0.5 * estimateMs);
+      loss.dispose();
+      estimateMs = performance.now() - started;
+    }
+    let finalLoss = Number.NaN;
+    let total = 0;
+    for (let i = 0; i < opts.timedSteps; i++) {
+      started = performance.now();
+      const loss = model.trainStep(batch, B, T, hyper);
+      // Sleep through most of the expected step so Dawn's polling does not compete with SwiftShader.
+      finalLoss = (await readAfter(loss, 0.8 * estimateMs - (performance.now() - started)))[0];
+      loss.dispose();
+      estimateMs = performance.now() - started;
+      total += estimateMs;
+    }
+    const msPerStep = total / Math.max(1, opts.timedSteps);
+    return {
+      backend: used.label,
+      tokensPerSecond: (B * T) / (msPerStep / 1000),
+      msPerStep,
+      peakTensorBytes: profile.peakBytes,
+      gpuAllocatedBytes: tfjsGpuBytes(),
+      finalLoss,
+    };
+  } finally {
+    model.dispose();
+    for (const t of Object.values(batch)) t.dispose();
+  }
+}
