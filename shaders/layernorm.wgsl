@@ -1,11 +1,12 @@
 // LayerNorm over the last dimension (GPT-2: biased variance, eps inside the root). Rows of C channels are
-// read as C4 = C/4 vec4s. Every sum runs in a fixed order (each thread strides its columns in order, then a
-// tree over the workgroup; partials over rows are summed chunk by chunk), so results are bitwise
-// deterministic without atomics.
+// read as C4 = C/4 vec4s. A workgroup holds ROWS row groups of TPR threads (src/model/row-tuning.ts: TPR = 1
+// on CPU adapters, where barriers are dear, so no barrier runs at all). Every sum has a fixed order: each
+// thread strides its columns in order, then a tree over its row group; partials over rows are summed chunk
+// by chunk. Bitwise deterministic, no atomics.
 //
-//   layernorm_forward      one workgroup per row:  out = (x − mean)·rstd·w + b; saves mean, rstd (R)
-//   layernorm_backward     one workgroup per chunk of RPC rows: dinp (= or +=), and per-chunk partial sums
-//                          of dout·norm and dout into partials (P, 2, C), P = ceil(R / RPC)
+//   layernorm_forward      out = (x − mean)·rstd·w + b; saves mean, rstd (R) for backward
+//   layernorm_backward     one workgroup per chunk of ROWS rows: dinp (= or +=), and the chunk's sums of
+//                          dout·norm and dout into partials (P, 2, C), P = ceil(R / ROWS)
 //   layernorm_param_grads  one invocation per vec4 of channels: dweight, dbias = Σ_p partials (overwrite)
 //
 // With n = (x − mean)·rstd and dn = dout·w:  dinp = rstd·(dn − mean(dn) − n·mean(dn·n)).
@@ -18,11 +19,12 @@ struct Params {
   chunks: u32, // P
 }
 
-override WG: u32 = 32; // threads per workgroup; a power of two (tree reduction)
-override RPC: u32 = 16; // rows per backward chunk
+override TPR: u32 = 1; // threads per row; a power of two (tree reduction)
+override ROWS: u32 = 8; // rows per workgroup
+override WG: u32 = TPR * ROWS;
 
 var<workgroup> red: array<vec2<f32>, WG>;
-var<workgroup> row_stats: array<vec2<f32>, RPC>; // per chunk row: (mean(dn), mean(dn·n))
+var<workgroup> row_stats: array<vec2<f32>, ROWS>; // backward: per chunk row, (mean(dn), mean(dn·n))
 
 @group(0) @binding(0) var<uniform> params: Params;
 
@@ -38,17 +40,19 @@ fn hsum(v: vec4<f32>) -> f32 {
   return (v.x + v.y) + (v.z + v.w);
 }
 
-/** Workgroup sum of `v` (every thread gets the total); leaves `red` free for the next call. */
-fn reduce_sum(lid: u32, v: vec2<f32>) -> vec2<f32> {
+/** Sum of `v` over the TPR threads of this thread's row group; all of them get it. */
+fn row_sum(lid: u32, v: vec2<f32>) -> vec2<f32> {
+  if (TPR == 1u) { return v; }
+  let lane = lid % TPR;
   red[lid] = v;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) {
+  for (var s = TPR / 2u; s > 0u; s = s >> 1u) {
+    if (lane < s) {
       red[lid] = red[lid] + red[lid + s];
     }
     workgroupBarrier();
   }
-  let total = red[0];
+  let total = red[lid - lane];
   workgroupBarrier();
   return total;
 }
@@ -59,28 +63,31 @@ fn layernorm_forward(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= params.R) { return; }
+  let row = (wid.x + wid.y * nwg.x) * ROWS + lid / TPR;
+  let lane = lid % TPR;
+  // Threads past the last row still join the reductions (a barrier needs every thread); they reread row
+  // R − 1 and write nothing.
+  let base = min(row, params.R - 1u) * params.C4;
   let C4 = params.C4;
-  let base = row * C4;
   let inv_c = 1.0 / f32(4u * C4);
 
   var s = vec4<f32>(0.0);
-  for (var i = lid; i < C4; i += WG) { s += inp[base + i]; }
-  let mean = reduce_sum(lid, vec2<f32>(hsum(s), 0.0)).x * inv_c;
+  for (var i = lane; i < C4; i += TPR) { s += inp[base + i]; }
+  let mean = row_sum(lid, vec2<f32>(hsum(s), 0.0)).x * inv_c;
 
   // Two passes (mean, then squared deviations): no cancellation when |mean| ≫ std.
   var q = vec4<f32>(0.0);
-  for (var i = lid; i < C4; i += WG) {
+  for (var i = lane; i < C4; i += TPR) {
     let d = inp[base + i] - mean;
     q += d * d;
   }
-  let rstd = 1.0 / sqrt(reduce_sum(lid, vec2<f32>(hsum(q), 0.0)).x * inv_c + params.eps);
+  let rstd = 1.0 / sqrt(row_sum(lid, vec2<f32>(hsum(q), 0.0)).x * inv_c + params.eps);
 
-  for (var i = lid; i < C4; i += WG) {
+  if (row >= params.R) { return; }
+  for (var i = lane; i < C4; i += TPR) {
     out[base + i] = (inp[base + i] - mean) * rstd * weight[i] + bias[i];
   }
-  if (lid == 0u) {
+  if (lane == 0u) {
     mean_out[row] = mean;
     rstd_out[row] = rstd;
   }
@@ -103,39 +110,38 @@ fn layernorm_backward(
   if (chunk >= params.chunks) { return; }
   let C4 = params.C4;
   let inv_c = 1.0 / f32(4u * C4);
-  let first = chunk * RPC;
-  let rows = min(RPC, params.R - first);
+  let first = chunk * ROWS;
+  let rows = min(ROWS, params.R - first);
 
-  // Phase 1: the two row means dinp needs, one reduction per row.
-  for (var k = 0u; k < rows; k++) {
-    let row = first + k;
-    let m = mean_in[row];
-    let r = rstd_in[row];
-    var dn_sum = vec4<f32>(0.0);
-    var dnn_sum = vec4<f32>(0.0);
-    for (var i = lid; i < C4; i += WG) {
-      let dn = dout[row * C4 + i] * weight[i];
-      dn_sum += dn;
-      dnn_sum += dn * (inp[row * C4 + i] - m) * r;
-    }
-    let total = reduce_sum(lid, vec2<f32>(hsum(dn_sum), hsum(dnn_sum)));
-    if (lid == 0u) { row_stats[k] = total * inv_c; }
+  // Phase 1: each row group computes its row's two means (groups past the end reread the last row).
+  let k = lid / TPR;
+  let row = first + min(k, rows - 1u);
+  let m = mean_in[row];
+  let r = rstd_in[row];
+  var dn_sum = vec4<f32>(0.0);
+  var dnn_sum = vec4<f32>(0.0);
+  for (var i = lid % TPR; i < C4; i += TPR) {
+    let dn = dout[row * C4 + i] * weight[i];
+    dn_sum += dn;
+    dnn_sum += dn * (inp[row * C4 + i] - m) * r;
   }
+  let total = row_sum(lid, vec2<f32>(hsum(dn_sum), hsum(dnn_sum)));
+  if (lid % TPR == 0u && k < rows) { row_stats[k] = total * inv_c; }
   workgroupBarrier();
 
-  // Phase 2: each thread owns its columns across the chunk's rows, so the weight/bias partials are
-  // private running sums in row order.
+  // Phase 2: each thread owns columns across the chunk's rows, so the weight/bias partials are private
+  // running sums in row order, and neighbouring threads touch neighbouring columns.
   for (var i = lid; i < C4; i += WG) {
     let w = weight[i];
     var dw = vec4<f32>(0.0);
     var db = vec4<f32>(0.0);
-    for (var k = 0u; k < rows; k++) {
-      let row = first + k;
-      let idx = row * C4 + i;
-      let n = (inp[idx] - mean_in[row]) * rstd_in[row];
+    for (var j = 0u; j < rows; j++) {
+      let rj = first + j;
+      let idx = rj * C4 + i;
+      let n = (inp[idx] - mean_in[rj]) * rstd_in[rj];
       let g = dout[idx];
-      let st = row_stats[k];
-      var d = rstd_in[row] * (g * w - st.x - n * st.y);
+      let st = row_stats[j];
+      var d = rstd_in[rj] * (g * w - st.x - n * st.y);
       if (params.accumulate != 0u) { d += dinp[idx]; }
       dinp[idx] = d;
       dw += g * n;
@@ -151,7 +157,7 @@ fn layernorm_backward(
 @group(0) @binding(2) var<storage, read_write> dbias: array<vec4<f32>>; // (C)
 @group(0) @binding(3) var<storage, read> partials_in: array<vec4<f32>>; // (P, 2, C)
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(64)
 fn layernorm_param_grads(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x;
   let C4 = params.C4;

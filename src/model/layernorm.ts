@@ -4,17 +4,9 @@ import { f32, type KernelEncoder, type KernelSource, u32 } from '../gpu/context'
 import { grid1d } from '../gpu/dispatch';
 import { ShapeError } from '../gpu/errors';
 import { expectDType, expectPositive, expectShape, shapeString, type Tensor } from '../gpu/tensor';
+import { CPU_ROW_TUNING, ROWS_PER_WORKGROUP, type RowTuning, threadsPerRow } from './row-tuning';
 
-/** Rows per backward chunk: the number of weight/bias partials is ceil(R / ROWS_PER_CHUNK). */
-const ROWS_PER_CHUNK = 16;
-const PARAM_GRADS_WG = 64;
-
-/** Threads per row: enough for one vec4 each up to 64 (a power of two for the tree reduction). */
-function threadsPerRow(C4: number): number {
-  let wg = 4;
-  while (wg < C4 && wg < 64) wg *= 2;
-  return wg;
-}
+const PARAM_GRADS_WG = 64; // matches @workgroup_size of layernorm_param_grads
 
 function kernel(entryPoint: string, constants: Record<string, number>): KernelSource {
   return { label: entryPoint, code: layernormWgsl, entryPoint, constants };
@@ -44,12 +36,13 @@ function rowsAndWidth(name: string, x: Tensor, perChannel: Tensor[], perRow: Ten
 
 /** Shape of the scratch tensor `layernormBackward` needs for rows of width C: (P, 2, C) partial sums. */
 export function layernormScratchShape(R: number, C: number): [number, number, number] {
-  return [Math.ceil(R / ROWS_PER_CHUNK), 2, C];
+  return [Math.ceil(R / ROWS_PER_WORKGROUP), 2, C];
 }
 
 /**
  * out = (inp − mean)·rstd·weight + bias per row; also writes mean and rstd (R) for the backward pass.
- * inp, out (…, C); weight, bias (C); mean, rstd (R) or (B, T).
+ * inp, out (…, C); weight, bias (C); mean, rstd (R) or (B, T). eps defaults to 1e-5 (GPT-2);
+ * `tuning` to CPU_ROW_TUNING — pass rowTuningFor(ctx.info).
  */
 export function layernormForward(
   enc: KernelEncoder,
@@ -59,16 +52,16 @@ export function layernormForward(
   inp: Tensor,
   weight: Tensor,
   bias: Tensor,
-  eps = 1e-5,
+  options: { readonly eps?: number; readonly tuning?: RowTuning } = {},
 ): void {
   const name = 'layernorm_forward';
   const [R, C] = rowsAndWidth(name, inp, [weight, bias], [mean, rstd]);
   expectShape(name, out, inp.shape);
-  const WG = threadsPerRow(C / 4);
+  const constants = { TPR: threadsPerRow(options.tuning ?? CPU_ROW_TUNING, C / 4), ROWS: ROWS_PER_WORKGROUP };
   enc.dispatch(
-    kernel(name, { WG }),
-    [enc.params([u32(R), u32(C / 4), f32(eps)]), out, mean, rstd, inp, weight, bias],
-    grid1d(R, 1),
+    kernel(name, constants),
+    [enc.params([u32(R), u32(C / 4), f32(options.eps ?? 1e-5)]), out, mean, rstd, inp, weight, bias],
+    grid1d(Math.ceil(R / ROWS_PER_WORKGROUP), 1),
   );
 }
 
@@ -88,7 +81,7 @@ export function layernormBackward(
   weight: Tensor,
   mean: Tensor,
   rstd: Tensor,
-  options: { readonly accumulate?: boolean } = {},
+  options: { readonly accumulate?: boolean; readonly tuning?: RowTuning } = {},
 ): void {
   const name = 'layernorm_backward';
   const [R, C] = rowsAndWidth(name, inp, [weight, dweight, dbias], [mean, rstd]);
@@ -98,15 +91,15 @@ export function layernormBackward(
   expectShape(name, scratch, scratchShape);
   expectDType(name, scratch, 'f32');
   const chunks = scratchShape[0];
-  const WG = threadsPerRow(C / 4);
+  const constants = { TPR: threadsPerRow(options.tuning ?? CPU_ROW_TUNING, C / 4), ROWS: ROWS_PER_WORKGROUP };
   const params = enc.params([u32(R), u32(C / 4), f32(0), u32(options.accumulate ? 1 : 0), u32(chunks)]);
   enc.dispatch(
-    kernel(name, { WG, RPC: ROWS_PER_CHUNK }),
+    kernel(name, constants),
     [params, dinp, scratch, dout, inp, weight, mean, rstd],
     grid1d(chunks, 1),
   );
   enc.dispatch(
-    kernel('layernorm_param_grads', { WG: PARAM_GRADS_WG }),
+    kernel('layernorm_param_grads', {}),
     [params, dweight, dbias, scratch],
     [Math.ceil(C / 4 / PARAM_GRADS_WG)],
   );

@@ -6,15 +6,14 @@ import { type KernelEncoder, type KernelSource, u32 } from '../gpu/context';
 import { grid1d } from '../gpu/dispatch';
 import { ShapeError } from '../gpu/errors';
 import { expectDType, expectPositive, expectShape, shapeString, type Tensor } from '../gpu/tensor';
+import { CPU_ROW_TUNING, ROWS_PER_WORKGROUP, type RowTuning, threadsPerRow } from './row-tuning';
 
 /** targets value marking a padded row: logp = 0, entropy = 0, zero gradient (see shaders/logprob.wgsl). */
 export { IGNORE_TARGET } from '../reference/logprob';
 
-/** Threads per row: about four logits each, between 32 and 256 (a power of two for the tree reduction). */
-function threadsPerRow(V: number): number {
-  let wg = 32;
-  while (wg * 4 < V && wg < 256) wg *= 2;
-  return wg;
+function kernel(entryPoint: string, V: number, tuning: RowTuning): KernelSource {
+  const constants = { TPR: threadsPerRow(tuning, V), ROWS: ROWS_PER_WORKGROUP };
+  return { label: entryPoint, code: logprobWgsl, entryPoint, constants };
 }
 
 function rowsAndVocab(name: string, logits: Tensor, targets: Tensor, perRow: Tensor[]): [number, number] {
@@ -36,23 +35,25 @@ function rowsAndVocab(name: string, logits: Tensor, targets: Tensor, perRow: Ten
   return [R, V];
 }
 
-/** logp, entropy (R) from logits (R, V) and targets (R) u32; ignored rows get zeros. */
+/**
+ * logp, entropy (R) from logits (R, V) and targets (R) u32; ignored rows get zeros.
+ * `tuning` defaults to CPU_ROW_TUNING — pass rowTuningFor(ctx.info).
+ */
 export function logprobForward(
   enc: KernelEncoder,
   logp: Tensor,
   entropy: Tensor,
   logits: Tensor,
   targets: Tensor,
+  tuning: RowTuning = CPU_ROW_TUNING,
 ): void {
   const name = 'logprob_forward';
   const [R, V] = rowsAndVocab(name, logits, targets, [logp, entropy]);
-  const source: KernelSource = {
-    label: name,
-    code: logprobWgsl,
-    entryPoint: name,
-    constants: { WG: threadsPerRow(V) },
-  };
-  enc.dispatch(source, [enc.params([u32(R), u32(V)]), logits, targets, logp, entropy], grid1d(R, 1));
+  enc.dispatch(
+    kernel(name, V, tuning),
+    [enc.params([u32(R), u32(V)]), logits, targets, logp, entropy],
+    grid1d(Math.ceil(R / ROWS_PER_WORKGROUP), 1),
+  );
 }
 
 /**
@@ -66,20 +67,15 @@ export function logprobBackward(
   targets: Tensor,
   gLogp: Tensor,
   gEntropy: Tensor,
+  tuning: RowTuning = CPU_ROW_TUNING,
 ): void {
   const name = 'logprob_backward';
   const [R, V] = rowsAndVocab(name, logits, targets, [gLogp, gEntropy]);
   expectShape(name, dlogits, logits.shape);
   expectDType(name, dlogits, 'f32');
-  const source: KernelSource = {
-    label: name,
-    code: logprobWgsl,
-    entryPoint: name,
-    constants: { WG: threadsPerRow(V) },
-  };
   enc.dispatch(
-    source,
+    kernel(name, V, tuning),
     [enc.params([u32(R), u32(V)]), logits, targets, dlogits, gLogp, gEntropy],
-    grid1d(R, 1),
+    grid1d(Math.ceil(R / ROWS_PER_WORKGROUP), 1),
   );
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context';
 import type { Tensor } from '../../src/gpu/tensor';
 import { layernormBackward, layernormForward, layernormScratchShape } from '../../src/model/layernorm';
+import { CPU_ROW_TUNING, GPU_ROW_TUNING, type RowTuning } from '../../src/model/row-tuning';
 import * as ref from '../../src/reference/layernorm';
 import { gpuContext } from '../helpers/gpu';
 import { maxRelError, randomF64, roundF32, seeded } from '../helpers/numeric';
@@ -10,7 +11,7 @@ const f32 = (ctx: GpuContext, name: string, shape: number[], x: Float64Array): T
   ctx.tensorFrom(name, shape, Float32Array.from(x));
 
 /** Uploads random inputs for activations of `shape` (…, C) and runs forward + backward on the GPU. */
-async function runCase(shape: number[], opts: { accumulate: boolean; offset?: number }) {
+async function runCase(shape: number[], opts: { accumulate: boolean; tuning: RowTuning; offset?: number }) {
   const ctx = await gpuContext();
   const C = shape[shape.length - 1];
   const R = shape.reduce((a, b) => a * b, 1) / C;
@@ -36,7 +37,7 @@ async function runCase(shape: number[], opts: { accumulate: boolean; offset?: nu
     scratch: ctx.tensor('scratch', layernormScratchShape(R, C)),
   };
   const enc = ctx.encoder('layernorm-test');
-  layernormForward(enc, t.y, t.mean, t.rstd, t.x, t.w, t.b);
+  layernormForward(enc, t.y, t.mean, t.rstd, t.x, t.w, t.b, { tuning: opts.tuning });
   layernormBackward(enc, t.dx, t.dw, t.db, t.scratch, t.dy, t.x, t.w, t.mean, t.rstd, opts);
   enc.submit();
   const [y, mean, rstd, dx, dw, db] = (await ctx.readMany([t.y, t.mean, t.rstd, t.dx, t.dw, t.db])).map((a) =>
@@ -52,16 +53,22 @@ async function runCase(shape: number[], opts: { accumulate: boolean; offset?: nu
 describe('layernorm kernels vs float64 reference', () => {
   // Row counts that are not multiples of the 16-row chunk, widths that are not multiples of the threads
   // per row (C/4 = 5, 33), one wider than a workgroup (C/4 = 250), and a (B,T,C) activation.
-  const cases: Array<[number[], boolean]> = [
-    [[1, 4], false],
-    [[37, 20], true],
-    [[3, 11, 132], false],
-    [[4, 33, 128], true],
-    [[9, 1000], false],
+  // Both row tunings: one thread per row (CPU adapters) and 32 threads per row with tree reductions (GPUs).
+  const cases: Array<[number[], boolean, RowTuning]> = [
+    [[1, 4], false, CPU_ROW_TUNING],
+    [[1, 4], true, GPU_ROW_TUNING],
+    [[37, 20], true, CPU_ROW_TUNING],
+    [[37, 20], false, GPU_ROW_TUNING],
+    [[3, 11, 132], false, CPU_ROW_TUNING],
+    [[3, 11, 132], true, { threadsPerRow: 4 }],
+    [[4, 33, 128], true, GPU_ROW_TUNING],
+    [[9, 1000], false, CPU_ROW_TUNING],
+    [[9, 1000], true, GPU_ROW_TUNING],
   ];
-  for (const [shape, accumulate] of cases) {
-    it(`forward, backward, shape ${shape.join('×')}, accumulate ${accumulate}`, async () => {
-      const { got, fwd, bwd, dxExpected } = await runCase(shape, { accumulate });
+  for (const [shape, accumulate, tuning] of cases) {
+    const label = `shape ${shape.join('×')}, accumulate ${accumulate}, ${tuning.threadsPerRow} threads per row`;
+    it(`forward, backward, ${label}`, async () => {
+      const { got, fwd, bwd, dxExpected } = await runCase(shape, { accumulate, tuning });
       expect(maxRelError(got.y, fwd.out)).toBeLessThan(1e-4);
       expect(maxRelError(got.mean, fwd.mean)).toBeLessThan(1e-4);
       expect(maxRelError(got.rstd, fwd.rstd)).toBeLessThan(1e-4);
@@ -71,20 +78,26 @@ describe('layernorm kernels vs float64 reference', () => {
     });
   }
 
-  it('rows with a large mean keep their precision (two-pass variance)', async () => {
-    const { got, fwd, bwd, dxExpected } = await runCase([17, 64], { accumulate: false, offset: 300 });
-    expect(maxRelError(got.y, fwd.out)).toBeLessThan(1e-4);
-    expect(maxRelError(got.dx, dxExpected)).toBeLessThan(1e-4);
-    expect(maxRelError(got.dw, bwd.dweight)).toBeLessThan(1e-4);
-  });
+  for (const tuning of [CPU_ROW_TUNING, GPU_ROW_TUNING]) {
+    it(`rows with a large mean keep their precision (two-pass variance), ${tuning.threadsPerRow} threads per row`, async () => {
+      const { got, fwd, bwd, dxExpected } = await runCase([17, 64], {
+        accumulate: false,
+        offset: 300,
+        tuning,
+      });
+      expect(maxRelError(got.y, fwd.out)).toBeLessThan(1e-4);
+      expect(maxRelError(got.dx, dxExpected)).toBeLessThan(1e-4);
+      expect(maxRelError(got.dw, bwd.dweight)).toBeLessThan(1e-4);
+    });
 
-  it('is bitwise deterministic across runs', async () => {
-    const first = await runCase([2, 45, 64], { accumulate: false });
-    const second = await runCase([2, 45, 64], { accumulate: false });
-    for (const key of ['y', 'dx', 'dw', 'db'] as const) {
-      expect(Buffer.from(second.got[key].buffer).equals(Buffer.from(first.got[key].buffer))).toBe(true);
-    }
-  });
+    it(`is bitwise deterministic across runs, ${tuning.threadsPerRow} threads per row`, async () => {
+      const first = await runCase([2, 45, 64], { accumulate: false, tuning });
+      const second = await runCase([2, 45, 64], { accumulate: false, tuning });
+      for (const key of ['y', 'dx', 'dw', 'db'] as const) {
+        expect(Buffer.from(second.got[key].buffer).equals(Buffer.from(first.got[key].buffer))).toBe(true);
+      }
+    });
+  }
 
   it('rejects bad shapes with the kernel name', async () => {
     const ctx = await gpuContext();
@@ -112,5 +125,8 @@ describe('layernorm kernels vs float64 reference', () => {
     expect(() =>
       layernormBackward(enc, x, c8(), c8(), ctx.tensor('scratch', [5, 2, 8]), x, x, c8(), r5(), r5()),
     ).toThrow(/layernorm_backward: scratch has shape \[5, 2, 8\], expected \[1, 2, 8\]/);
+    expect(() =>
+      layernormForward(enc, x, r5(), r5(), x, c8(), c8(), { tuning: { threadsPerRow: 3 } }),
+    ).toThrow(/threadsPerRow must be a power of two/);
   });
 });

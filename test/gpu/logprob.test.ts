@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Rng } from '../../src/core/rng';
 import { IGNORE_TARGET, logprobBackward, logprobForward } from '../../src/model/logprob';
+import { CPU_ROW_TUNING, GPU_ROW_TUNING, type RowTuning } from '../../src/model/row-tuning';
 import * as ref from '../../src/reference/logprob';
 import { gpuContext } from '../helpers/gpu';
 import { maxRelError, randomF64, roundF32, seeded } from '../helpers/numeric';
@@ -14,7 +15,7 @@ function paddedTargets(rng: Rng, lengths: number[], T: number, V: number): Uint3
   return targets;
 }
 
-async function runCase(rowShape: number[], V: number, scale: number, lengths?: number[]) {
+async function runCase(rowShape: number[], V: number, scale: number, tuning: RowTuning, lengths?: number[]) {
   const ctx = await gpuContext();
   const R = rowShape.reduce((a, b) => a * b, 1);
   const rng = seeded(`logprob-${rowShape.join('x')}-${V}-${scale}`);
@@ -35,8 +36,8 @@ async function runCase(rowShape: number[], V: number, scale: number, lengths?: n
     dlogits: ctx.tensorFrom('dlogits', [...rowShape, V], new Float32Array(R * V).fill(9)),
   };
   const enc = ctx.encoder('logprob-test');
-  logprobForward(enc, t.logp, t.entropy, t.logits, t.targets);
-  logprobBackward(enc, t.dlogits, t.logits, t.targets, t.gLogp, t.gEntropy);
+  logprobForward(enc, t.logp, t.entropy, t.logits, t.targets, tuning);
+  logprobBackward(enc, t.dlogits, t.logits, t.targets, t.gLogp, t.gEntropy, tuning);
   enc.submit();
   const [logp, entropy, dlogits] = (await ctx.readMany([t.logp, t.entropy, t.dlogits])).map((a) =>
     Float64Array.from(a),
@@ -51,48 +52,56 @@ async function runCase(rowShape: number[], V: number, scale: number, lengths?: n
 
 describe('logprob kernels vs float64 reference', () => {
   // V not a multiple of 4 or of the threads per row (1003, 3), tiny V, the bench vocabulary, a large one;
-  // scale 8 gives peaked distributions (small entropies, one dominant probability).
-  const cases: Array<[number[], number, number]> = [
-    [[37], 1003, 1],
-    [[5], 2, 1],
-    [[9], 3, 3],
-    [[4, 16], 256, 8],
-    [[3], 3000, 2],
+  // scale 8 gives peaked distributions (small entropies, one dominant probability). Row counts are not
+  // multiples of the 8 rows per workgroup; both row tunings (1 and 32 threads per row) and one between.
+  const cases: Array<[number[], number, number, RowTuning]> = [
+    [[37], 1003, 1, CPU_ROW_TUNING],
+    [[37], 1003, 1, GPU_ROW_TUNING],
+    [[5], 2, 1, CPU_ROW_TUNING],
+    [[5], 2, 1, GPU_ROW_TUNING],
+    [[9], 3, 3, { threadsPerRow: 4 }],
+    [[4, 16], 256, 8, CPU_ROW_TUNING],
+    [[4, 16], 256, 8, GPU_ROW_TUNING],
+    [[3], 3000, 2, CPU_ROW_TUNING],
+    [[3], 3000, 2, GPU_ROW_TUNING],
   ];
-  for (const [rows, V, scale] of cases) {
-    it(`forward and backward, rows ${rows.join('×')}, V ${V}, logit scale ${scale}`, async () => {
-      const { got, fwd, dlogits } = await runCase(rows, V, scale);
+  for (const [rows, V, scale, tuning] of cases) {
+    const label = `rows ${rows.join('×')}, V ${V}, logit scale ${scale}, ${tuning.threadsPerRow} threads per row`;
+    it(`forward and backward, ${label}`, async () => {
+      const { got, fwd, dlogits } = await runCase(rows, V, scale, tuning);
       expect(maxRelError(got.logp, fwd.logp)).toBeLessThan(1e-4);
       expect(maxRelError(got.entropy, fwd.entropy)).toBeLessThan(1e-4);
       expect(maxRelError(got.dlogits, dlogits)).toBeLessThan(1e-4);
     });
   }
 
-  it('a batch with mixed sequence lengths: padded rows are zero everywhere', async () => {
-    const lengths = [7, 0, 19, 3];
-    const T = 19;
-    const V = 131;
-    const { got, fwd, dlogits, targets } = await runCase([lengths.length, T], V, 2, lengths);
-    expect(maxRelError(got.logp, fwd.logp)).toBeLessThan(1e-4);
-    expect(maxRelError(got.entropy, fwd.entropy)).toBeLessThan(1e-4);
-    expect(maxRelError(got.dlogits, dlogits)).toBeLessThan(1e-4);
-    let ignored = 0;
-    targets.forEach((target, r) => {
-      if (target !== IGNORE_TARGET) return;
-      ignored++;
-      expect([got.logp[r], got.entropy[r]]).toEqual([0, 0]);
-      expect(got.dlogits.subarray(r * V, (r + 1) * V).every((g) => g === 0)).toBe(true);
+  for (const tuning of [CPU_ROW_TUNING, GPU_ROW_TUNING]) {
+    it(`a batch with mixed sequence lengths: padded rows are zero everywhere, ${tuning.threadsPerRow} threads per row`, async () => {
+      const lengths = [7, 0, 19, 3];
+      const T = 19;
+      const V = 131;
+      const { got, fwd, dlogits, targets } = await runCase([lengths.length, T], V, 2, tuning, lengths);
+      expect(maxRelError(got.logp, fwd.logp)).toBeLessThan(1e-4);
+      expect(maxRelError(got.entropy, fwd.entropy)).toBeLessThan(1e-4);
+      expect(maxRelError(got.dlogits, dlogits)).toBeLessThan(1e-4);
+      let ignored = 0;
+      targets.forEach((target, r) => {
+        if (target !== IGNORE_TARGET) return;
+        ignored++;
+        expect([got.logp[r], got.entropy[r]]).toEqual([0, 0]);
+        expect(got.dlogits.subarray(r * V, (r + 1) * V).every((g) => g === 0)).toBe(true);
+      });
+      expect(ignored).toBe(lengths.reduce((s, len) => s + T - len, 0));
     });
-    expect(ignored).toBe(lengths.reduce((s, len) => s + T - len, 0));
-  });
 
-  it('is bitwise deterministic across runs', async () => {
-    const a = await runCase([21], 517, 2);
-    const b = await runCase([21], 517, 2);
-    for (const key of ['logp', 'entropy', 'dlogits'] as const) {
-      expect(Buffer.from(b.got[key].buffer).equals(Buffer.from(a.got[key].buffer))).toBe(true);
-    }
-  });
+    it(`is bitwise deterministic across runs, ${tuning.threadsPerRow} threads per row`, async () => {
+      const a = await runCase([21], 517, 2, tuning);
+      const b = await runCase([21], 517, 2, tuning);
+      for (const key of ['logp', 'entropy', 'dlogits'] as const) {
+        expect(Buffer.from(b.got[key].buffer).equals(Buffer.from(a.got[key].buffer))).toBe(true);
+      }
+    });
+  }
 
   it('rejects bad shapes with the kernel name', async () => {
     const ctx = await gpuContext();
