@@ -7,6 +7,7 @@ import type { ModelConfig } from '../core/model-config';
 import { Rng } from '../core/rng';
 import { initParams } from '../model/init';
 import { buildLayout, layerParamNames, type ParamLayout } from '../model/layout';
+import { IGNORE_TARGET, type ReferenceBatch, referenceForward, sftLoss } from '../reference/gpt';
 import { readAfter, selectTfjsBackend, type TfjsBackendName, tf, tfjsGpuBytes } from './tfjs-setup';
 
 export interface TfjsTrainOptions {
@@ -39,6 +40,15 @@ const LN_EPS = 1e-5;
 const GELU_S = Math.sqrt(2 / Math.PI);
 
 type Vars = Map<string, tf.Variable>;
+
+export interface TfjsBatch {
+  readonly tokens: tf.Tensor1D; // (R) int32
+  readonly targets: tf.Tensor1D; // (R) int32; ignored rows hold 0
+  readonly targetMask: tf.Tensor1D; // (R) 1 = supervised
+  readonly maskBias: tf.Tensor4D; // (B,1,T,T)
+  readonly B: number;
+  readonly T: number;
+}
 
 function layernorm(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   const { mean, variance } = tf.moments(x, -1, true);
@@ -78,16 +88,8 @@ function attention(qkv: tf.Tensor2D, maskBias: tf.Tensor4D, B: number, T: number
 }
 
 /** Mean −logp of the targets over rows with targetMask 1: the SFT loss our engine's step uses. */
-function forwardLoss(
-  layout: ParamLayout,
-  vars: Vars,
-  tokens: tf.Tensor1D, // (R) int32
-  targets: tf.Tensor1D, // (R) int32, ignored rows hold 0
-  targetMask: tf.Tensor1D, // (R) 1 = supervised
-  maskBias: tf.Tensor4D, // (B,1,T,T)
-  B: number,
-  T: number,
-): tf.Scalar {
+function forwardLoss(layout: ParamLayout, vars: Vars, batch: TfjsBatch): tf.Scalar {
+  const { tokens, targets, targetMask, maskBias, B, T } = batch;
   const { vocabSize: V, layers: L, heads: H, width: C } = layout.config;
   const p = (name: string) => vars.get(name)!;
   const wpe = tf.slice(p('wpe'), [0, 0], [T, C]);
@@ -112,19 +114,18 @@ function forwardLoss(
   return tf.div(tf.neg(tf.sum(tf.mul(logp, targetMask))), tf.maximum(tf.sum(targetMask), 1));
 }
 
-class TfjsGpt {
+export class TfjsGpt {
   readonly vars: Vars = new Map();
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
   private readonly decays = new Set<string>();
   private step = 0;
 
+  /** `flat` is a parameter buffer in our layout (e.g. initParams), so both engines start from the same weights. */
   constructor(
     readonly layout: ParamLayout,
-    seed: number,
+    flat: Float32Array,
   ) {
-    // The same weights our engine starts from (src/model/init.ts), one variable per parameter.
-    const flat = initParams(layout, new Rng(seed).fork('init'));
     for (const spec of layout.params) {
       const data = flat.slice(spec.offset, spec.offset + spec.size);
       this.vars.set(spec.name, tf.variable(tf.tensor(data, [...spec.shape]), true, spec.name));
@@ -134,28 +135,17 @@ class TfjsGpt {
     }
   }
 
+  /** The SFT loss alone (no tape), for checking against the float64 reference. */
+  loss(batch: TfjsBatch): tf.Scalar {
+    return tf.tidy(() => forwardLoss(this.layout, this.vars, batch));
+  }
+
   /** Forward + backward + clip + AdamW; returns the loss (not yet downloaded). */
-  trainStep(
-    batch: { tokens: tf.Tensor1D; targets: tf.Tensor1D; targetMask: tf.Tensor1D; maskBias: tf.Tensor4D },
-    B: number,
-    T: number,
-    hyper: { lr: number; weightDecay: number; maxGradNorm: number },
-  ): tf.Scalar {
+  trainStep(batch: TfjsBatch, hyper: { lr: number; weightDecay: number; maxGradNorm: number }): tf.Scalar {
     this.step++;
     const t = this.step;
     return tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() =>
-        forwardLoss(
-          this.layout,
-          this.vars,
-          batch.tokens,
-          batch.targets,
-          batch.targetMask,
-          batch.maskBias,
-          B,
-          T,
-        ),
-      );
+      const { value, grads } = tf.variableGrads(() => forwardLoss(this.layout, this.vars, batch));
       // Global-norm clipping stays on the device: no readback inside the step.
       // A running sum, not tf.addN: addN binds every input at once, past SwiftShader's 12 storage buffers.
       const sumSquares = Object.values(grads)
@@ -184,25 +174,44 @@ class TfjsGpt {
   }
 }
 
-/** A random next-token batch on full-length sequences (B,T), as the engine benchmark trains on. */
-function randomBatch(rng: Rng, B: number, T: number, V: number) {
-  const R = B * T;
-  const seq = Int32Array.from({ length: B * (T + 1) }, () => rng.int(V));
-  const tokens = new Int32Array(R);
-  const targets = new Int32Array(R);
+/** A random next-token batch of full-length sequences (B,T), as the engine benchmark trains on. */
+export function randomTokenBatch(rng: Rng, B: number, T: number, V: number): ReferenceBatch {
+  const seq = Uint32Array.from({ length: B * (T + 1) }, () => rng.int(V));
+  const tokens = new Uint32Array(B * T);
+  const targets = new Uint32Array(B * T);
   for (let b = 0; b < B; b++) {
     tokens.set(seq.subarray(b * (T + 1), b * (T + 1) + T), b * T);
     targets.set(seq.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
   }
-  const bias = new Float32Array(B * T * T); // (B,1,T,T): causal; every key is real here
-  for (let b = 0; b < B; b++)
-    for (let t = 0; t < T; t++) for (let j = t + 1; j < T; j++) bias[(b * T + t) * T + j] = -1e9;
+  return { tokens, targets, keyMask: new Uint32Array(B * T).fill(1), B, T };
+}
+
+/** The reference batch as tfjs tensors: ignored targets become 0 with mask 0, the key mask an additive bias. */
+export function toTfjsBatch(batch: ReferenceBatch): TfjsBatch {
+  const { B, T } = batch;
+  const targets = Int32Array.from(batch.targets, (t) => (t === IGNORE_TARGET ? 0 : t));
+  const targetMask = Float32Array.from(batch.targets, (t) => (t === IGNORE_TARGET ? 0 : 1));
+  const bias = new Float32Array(B * T * T); // (B,1,T,T)
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < T; j++) {
+        const visible = j <= t && (batch.keyMask[b * T + j] !== 0 || j === t);
+        if (!visible) bias[(b * T + t) * T + j] = -1e9;
+      }
+    }
+  }
   return {
-    tokens: tf.tensor1d(tokens, 'int32'),
+    tokens: tf.tensor1d(Int32Array.from(batch.tokens), 'int32'),
     targets: tf.tensor1d(targets, 'int32'),
-    targetMask: tf.ones([R]) as tf.Tensor1D,
+    targetMask: tf.tensor1d(targetMask),
     maskBias: tf.tensor4d(bias, [B, 1, T, T]),
+    B,
+    T,
   };
+}
+
+export function disposeTfjsBatch(batch: TfjsBatch): void {
+  for (const t of [batch.tokens, batch.targets, batch.targetMask, batch.maskBias]) t.dispose();
 }
 
 /** Trains the tfjs GPT on `backend` and reports throughput and memory of one full step. */
@@ -221,20 +230,20 @@ export async function benchTfjsTraining(
     weightDecay: opts.weightDecay ?? 0.1,
     maxGradNorm: opts.maxGradNorm ?? 1,
   };
-  const model = new TfjsGpt(layout, opts.seed);
-  const batch = randomBatch(new Rng(opts.seed).fork('tfjs-batch'), B, T, opts.config.vocabSize);
+  const model = new TfjsGpt(layout, initParams(layout, new Rng(opts.seed).fork('init')));
+  const batch = toTfjsBatch(randomTokenBatch(new Rng(opts.seed).fork('batch'), B, T, opts.config.vocabSize));
   try {
     // The first step compiles every shader and fills the pools; profiling it gives the tensor peak.
     let started = performance.now();
     const profile = await tf.profile(async () => {
-      const loss = model.trainStep(batch, B, T, hyper);
+      const loss = model.trainStep(batch, hyper);
       await readAfter(loss, 0);
       loss.dispose();
     });
     let estimateMs = performance.now() - started;
     for (let i = 1; i < opts.warmupSteps; i++) {
       started = performance.now();
-      const loss = model.trainStep(batch, B, T, hyper);
+      const loss = model.trainStep(batch, hyper);
       await readAfter(loss, 0.5 * estimateMs);
       loss.dispose();
       estimateMs = performance.now() - started;
@@ -243,7 +252,7 @@ export async function benchTfjsTraining(
     let total = 0;
     for (let i = 0; i < opts.timedSteps; i++) {
       started = performance.now();
-      const loss = model.trainStep(batch, B, T, hyper);
+      const loss = model.trainStep(batch, hyper);
       // Sleep through most of the expected step so Dawn's polling does not compete with SwiftShader.
       finalLoss = (await readAfter(loss, 0.8 * estimateMs - (performance.now() - started)))[0];
       loss.dispose();
@@ -261,6 +270,43 @@ export async function benchTfjsTraining(
     };
   } finally {
     model.dispose();
-    for (const t of Object.values(batch)) t.dispose();
+    disposeTfjsBatch(batch);
+  }
+}
+
+/**
+ * The baseline must be the same model: its loss on random (far from init) weights and a batch with padding and
+ * ignored targets, against the float64 reference. Returns the relative difference.
+ */
+export async function checkTfjsAgainstReference(
+  backend: TfjsBackendName,
+  config: ModelConfig,
+  seed = 1,
+): Promise<{ tfjs: number; reference: number; relError: number }> {
+  await selectTfjsBackend(backend);
+  const layout = buildLayout(config);
+  const rng = new Rng(seed).fork('tfjs-check');
+  const flat = new Float32Array(layout.totalFloats);
+  for (const p of layout.params) {
+    for (let i = 0; i < p.size; i++) flat[p.offset + i] = (p.fill ?? 0) + 0.2 * rng.normal();
+  }
+  const T = config.contextLength;
+  const batch = randomTokenBatch(rng, 2, T, config.vocabSize);
+  for (let t = T >> 1; t < T; t++) {
+    batch.keyMask[T + t] = 0; // sequence 1 ends halfway
+    batch.targets[T + t] = IGNORE_TARGET;
+  }
+  batch.targets[0] = IGNORE_TARGET;
+  const reference = sftLoss(referenceForward(layout, Float64Array.from(flat), batch).logp, batch.targets);
+  const model = new TfjsGpt(layout, flat);
+  const tfBatch = toTfjsBatch(batch);
+  try {
+    const loss = model.loss(tfBatch);
+    const tfjs = (await readAfter(loss, 0))[0];
+    loss.dispose();
+    return { tfjs, reference, relError: Math.abs(tfjs - reference) / Math.abs(reference) };
+  } finally {
+    model.dispose();
+    disposeTfjsBatch(tfBatch);
   }
 }

@@ -1,9 +1,9 @@
 // The tfjs baselines on their own: one full training step of the reference config and tf.matMul GFLOP/s,
 // on tfjs-webgpu and tfjs-cpu. `bench:engine` prints the same numbers next to ours.
 //   node scripts/run.mjs --bundle @tensorflow/ src/cli/bench-tfjs.ts -- [--backends webgpu,cpu] [--steps 2]
-//     [--warmup 1] [--batch 8] [--sizes 128,256,512] [--no-train] [--no-matmul] [--json]
+//     [--warmup 1] [--batch 8] [--sizes 128,256,512] [--no-train] [--no-matmul] [--no-check] [--json]
 import { parseArgs } from 'node:util';
-import { benchTfjsTraining, type TfjsTrainResult } from '../bench/tfjs-gpt';
+import { benchTfjsTraining, checkTfjsAgainstReference, type TfjsTrainResult } from '../bench/tfjs-gpt';
 import { benchTfjsMatmul, type MatmulResult, type MatmulShape, squareShapes } from '../bench/tfjs-matmul';
 import type { TfjsBackendName } from '../bench/tfjs-setup';
 import { BENCH_MODEL } from '../core/model-config';
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '128,256,512' },
     'no-train': { type: 'boolean', default: false },
     'no-matmul': { type: 'boolean', default: false },
+    'no-check': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -37,7 +38,18 @@ const shapes: MatmulShape[] = [
 
 const train: TfjsTrainResult[] = [];
 const matmul: MatmulResult[] = [];
+const checks: Array<{ backend: TfjsBackendName; tfjs: number; reference: number; relError: number }> = [];
 for (const backend of backends) {
+  if (!values['no-check']) {
+    const check = await checkTfjsAgainstReference(backend, BENCH_MODEL);
+    // float32 against float64 over two blocks: agreement to ~1e-5 says it is the same function.
+    if (!(check.relError < 1e-4)) {
+      throw new Error(
+        `tfjs-${backend} GPT disagrees with the reference: ${check.tfjs} vs ${check.reference}`,
+      );
+    }
+    checks.push({ backend, ...check });
+  }
   if (!values['no-train']) {
     train.push(
       await benchTfjsTraining(backend, {
@@ -54,9 +66,15 @@ for (const backend of backends) {
 
 const mib = (bytes: number | null) => (bytes === null ? '—' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
 if (values.json) {
-  console.log(JSON.stringify({ model: BENCH_MODEL, batchSize: B, train, matmul }, null, 2));
+  console.log(JSON.stringify({ model: BENCH_MODEL, batchSize: B, checks, train, matmul }, null, 2));
 } else {
   const { layers, width, heads, contextLength, vocabSize } = BENCH_MODEL;
+  for (const c of checks) {
+    console.log(
+      `tfjs-${c.backend} GPT vs float64 reference (same weights, masked batch): loss ${c.tfjs.toFixed(6)} vs ` +
+        `${c.reference.toFixed(6)}, rel. error ${c.relError.toExponential(1)}`,
+    );
+  }
   console.log(`training step: L=${layers} C=${width} H=${heads} T=${contextLength} V=${vocabSize}, B=${B}`);
   for (const r of train) {
     console.log(
