@@ -29,6 +29,8 @@ export const searchConfigSchema = z.object({
   maxQueryChars: z.number().int().min(8).max(2000).default(200),
   /** a batch whose reply takes longer fails all its calls and the worker is restarted */
   callTimeoutMs: z.number().int().min(10).max(60_000).default(2000),
+  /** query → passages LRU entries in the engine (GRPO asks the same query G times); 0 turns it off */
+  cacheEntries: z.number().int().min(0).max(1_000_000).default(4096),
 });
 export type SearchConfig = z.infer<typeof searchConfigSchema>;
 

@@ -76,8 +76,11 @@ export const DEMO_PHRASES: DemoPhrases = {
   ],
 };
 
+/** Tool names the malformed demonstrations use instead of `search`. */
+export const WRONG_TOOL_NAMES: readonly string[] = ['find', 'lookup', 'query'];
+
 /** All fixed wording with slots removed, for the vocabulary. */
 export function fixedPhraseTexts(): string[] {
   const templates = [...Object.values(TOOL_ERROR_MESSAGES), ...Object.values(DEMO_PHRASES).flat()];
-  return [...templates.map((t) => t.replace(/\{[a-z]+\}/g, ' ')), 'Error:', 'search:'];
+  return [...templates.map((t) => t.replace(/\{[a-z]+\}/g, ' ')), 'Error:', 'search:', ...WRONG_TOOL_NAMES];
 }

@@ -52,19 +52,35 @@ export function failedReply(code: ToolErrorCode): ToolReply {
 export class SearchEngine {
   readonly passages: readonly Passage[];
   private readonly index: MiniSearch<{ i: number; text: string }>;
+  /** normalised query + k → passage indices, least recently used first (Map keeps insertion order) */
+  private readonly cache = new Map<string, number[]>();
+  private readonly cacheEntries: number;
 
-  constructor(passages: readonly Passage[]) {
+  constructor(passages: readonly Passage[], options: { cacheEntries?: number } = {}) {
     this.passages = passages;
+    this.cacheEntries = options.cacheEntries ?? 4096;
     this.index = new MiniSearch({ idField: 'i', fields: ['text'], tokenize, processTerm });
     this.index.addAll(passages.map((p, i) => ({ i, text: normalize(p.text) })));
   }
 
   /** Top-k passages by BM25 for a free-text query (normalised here); empty when no term matches. */
   search(query: string, topK: number): Passage[] {
-    const hits = this.index.search(normalize(query));
-    const out: Passage[] = [];
-    for (let i = 0; i < hits.length && i < topK; i++) out.push(this.passages[hits[i].id as number]);
-    return out;
+    const normalized = normalize(query);
+    const key = `${topK} ${normalized}`;
+    let ids = this.cache.get(key);
+    if (ids !== undefined) {
+      this.cache.delete(key);
+    } else {
+      ids = this.index
+        .search(normalized)
+        .slice(0, topK)
+        .map((hit) => hit.id as number);
+    }
+    if (this.cacheEntries > 0) {
+      this.cache.set(key, ids);
+      if (this.cache.size > this.cacheEntries) this.cache.delete(this.cache.keys().next().value as string);
+    }
+    return ids.map((i) => this.passages[i]);
   }
 
   /** Parse one policy turn's tool call and run it. Total: every input gives a reply. */
