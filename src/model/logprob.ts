@@ -11,8 +11,11 @@ import { CPU_ROW_TUNING, ROWS_PER_WORKGROUP, type RowTuning, threadsPerRow } fro
 /** targets value marking a padded row: logp = 0, entropy = 0, zero gradient (see shaders/logprob.wgsl). */
 export { IGNORE_TARGET } from '../reference/logprob';
 
-function kernel(entryPoint: string, V: number, tuning: RowTuning): KernelSource {
-  const constants = { TPR: threadsPerRow(tuning, V), ROWS: ROWS_PER_WORKGROUP };
+/** The vec4 entry point when rows start on vec4 boundaries (V % 4 = 0), the scalar one otherwise. */
+function kernel(name: string, V: number, tuning: RowTuning): KernelSource {
+  const vec4 = V % 4 === 0;
+  const constants = { TPR: threadsPerRow(tuning, vec4 ? V / 4 : V), ROWS: ROWS_PER_WORKGROUP };
+  const entryPoint = vec4 ? `${name}_vec4` : name;
   return { label: entryPoint, code: logprobWgsl, entryPoint, constants };
 }
 
