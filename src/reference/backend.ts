@@ -40,12 +40,18 @@ export interface Decoded {
   readonly finish: readonly ('stop' | 'length')[];
 }
 
+/** A scalar loss of logp and entropy (B,T) with its gradients with respect to both. */
+export type Objective = (
+  logp: Float64Array,
+  entropy: Float64Array,
+) => { loss: number; gLogp: Float64Array; gEntropy: Float64Array };
+
 export class ReferencePolicy {
   readonly layout: ParamLayout;
   private params: Float64Array; // (totalFloats)
   private m: Float64Array; // first Adam moment, same layout
   private v: Float64Array; // second Adam moment
-  /** AdamW steps taken (1-based bias correction uses step + 1 for the next one). */
+  /** AdamW steps taken; the next step's bias correction uses step + 1. */
   private step = 0;
 
   constructor(config: ModelConfig, seed: number) {
@@ -68,16 +74,24 @@ export class ReferencePolicy {
 
   /** One supervised step on the mean −logp of the non-ignored targets; gradNorm is before clipping. */
   trainStep(batch: ReferenceBatch, hyper: TrainHyper): { loss: number; gradNorm: number } {
+    return this.optimize(batch, hyper, (logp) => {
+      const gLogp = sftGradLogp(batch.targets);
+      return { loss: sftLoss(logp, batch.targets), gLogp, gEntropy: new Float64Array(gLogp.length) };
+    });
+  }
+
+  /**
+   * One step on any loss of the per-token log-probs and entropies (the RL objectives are such losses): forward,
+   * the objective's gradients with respect to logp and entropy (B,T), backward, clip, AdamW.
+   */
+  optimize(
+    batch: ReferenceBatch,
+    hyper: TrainHyper,
+    objective: Objective,
+  ): { loss: number; gradNorm: number } {
     const fwd = referenceForward(this.layout, this.params, batch);
-    const loss = sftLoss(fwd.logp, batch.targets);
-    const gLogp = sftGradLogp(batch.targets);
-    const grads = referenceBackward(
-      this.layout,
-      this.params,
-      fwd.cache,
-      gLogp,
-      new Float64Array(gLogp.length),
-    );
+    const { loss, gLogp, gEntropy } = objective(fwd.logp, fwd.entropy);
+    const grads = referenceBackward(this.layout, this.params, fwd.cache, gLogp, gEntropy);
     const gradNorm = globalNorm(grads);
     const scale = clipScale(gradNorm, hyper.maxGradNorm ?? 0);
     this.step++;

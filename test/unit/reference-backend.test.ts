@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../src/core/model-config';
 import { Rng } from '../../src/core/rng';
 import { initParams } from '../../src/model/init';
-import { ReferencePolicy, type TrainHyper } from '../../src/reference/backend';
+import { type Objective, ReferencePolicy, type TrainHyper } from '../../src/reference/backend';
 import { IGNORE_TARGET, type ReferenceBatch } from '../../src/reference/gpt';
 
 // Copy task: "a b c SEP a b c END". Symbols 0..5, SEP = 6, END = 7; only the copy is supervised.
@@ -52,6 +52,22 @@ describe('ReferencePolicy', () => {
     expect(Array.from(out.tokens[0])).toEqual([1, 4, 2, END]);
     expect(Array.from(out.tokens[1])).toEqual([5, 0, 3, END]);
     expect(out.finish).toEqual(['stop', 'stop']);
+  });
+
+  it('optimizes any objective of logp and entropy (here: minimise entropy)', () => {
+    const policy = new ReferencePolicy(COPY, 3);
+    const batch = copyBatch(new Rng(4), 4);
+    const R = batch.B * batch.T;
+    const meanEntropy: Objective = (_logp, entropy) => ({
+      loss: entropy.reduce((a, b) => a + b, 0) / R,
+      gLogp: new Float64Array(R),
+      gEntropy: new Float64Array(R).fill(1 / R),
+    });
+    const first = policy.optimize(batch, HYPER, meanEntropy).loss;
+    let last = first;
+    for (let i = 0; i < 20; i++) last = policy.optimize(batch, HYPER, meanEntropy).loss;
+    expect(first).toBeGreaterThan(0.9); // ≈ ½ ln 8: ignored rows have entropy 0
+    expect(last).toBeLessThan(0.5 * first);
   });
 
   it('starts from exactly initParams and round-trips exported parameters', () => {
