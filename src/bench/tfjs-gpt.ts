@@ -13,7 +13,7 @@ import { readAfter, selectTfjsBackend, type TfjsBackendName, tf, tfjsGpuBytes } 
 export interface TfjsTrainOptions {
   readonly config: ModelConfig;
   readonly batchSize: number; // B
-  /** Untimed steps first (shader compilation, buffer pools). */
+  /** Untimed steps first (≥ 1: shader compilation, buffer pools; a second one calibrates the anti-spin sleep). */
   readonly warmupSteps: number;
   readonly timedSteps: number;
   readonly seed: number;
@@ -233,31 +233,24 @@ export async function benchTfjsTraining(
   const model = new TfjsGpt(layout, initParams(layout, new Rng(opts.seed).fork('init')));
   const batch = toTfjsBatch(randomTokenBatch(new Rng(opts.seed).fork('batch'), B, T, opts.config.vocabSize));
   try {
-    // The first step compiles every shader and fills the pools; profiling it gives the tensor peak.
-    let started = performance.now();
+    // The first step compiles every shader and fills the pools; profiling it gives the tensor peak. Its time
+    // says nothing about later steps, so the anti-spin sleep starts from the next step's time.
     const profile = await tf.profile(async () => {
       const loss = model.trainStep(batch, hyper);
       await readAfter(loss, 0);
       loss.dispose();
     });
-    let estimateMs = performance.now() - started;
-    for (let i = 1; i < opts.warmupSteps; i++) {
-      started = performance.now();
-      const loss = model.trainStep(batch, hyper);
-      await readAfter(loss, 0.5 * estimateMs);
-      loss.dispose();
-      estimateMs = performance.now() - started;
-    }
+    let estimateMs = 0;
     let finalLoss = Number.NaN;
     let total = 0;
-    for (let i = 0; i < opts.timedSteps; i++) {
-      started = performance.now();
+    for (let i = 1; i < opts.warmupSteps + opts.timedSteps; i++) {
+      const started = performance.now();
       const loss = model.trainStep(batch, hyper);
       // Sleep through most of the expected step so Dawn's polling does not compete with SwiftShader.
       finalLoss = (await readAfter(loss, 0.8 * estimateMs - (performance.now() - started)))[0];
       loss.dispose();
       estimateMs = performance.now() - started;
-      total += estimateMs;
+      if (i >= opts.warmupSteps) total += estimateMs;
     }
     const msPerStep = total / Math.max(1, opts.timedSteps);
     return {

@@ -1,7 +1,7 @@
 // The tfjs baselines on their own: one full training step of the reference config and tf.matMul GFLOP/s,
 // on tfjs-webgpu and tfjs-cpu. `bench:engine` prints the same numbers next to ours.
 //   node scripts/run.mjs --bundle @tensorflow/ src/cli/bench-tfjs.ts -- [--backends webgpu,cpu] [--steps 2]
-//     [--warmup 1] [--batch 8] [--sizes 128,256,512] [--no-train] [--no-matmul] [--no-check] [--json]
+//     [--warmup 2] [--batch 8] [--sizes 128,256,512] [--no-train] [--no-matmul] [--no-check] [--json]
 import { parseArgs } from 'node:util';
 import { benchTfjsTraining, checkTfjsAgainstReference, type TfjsTrainResult } from '../bench/tfjs-gpt';
 import { benchTfjsMatmul, type MatmulResult, type MatmulShape, squareShapes } from '../bench/tfjs-matmul';
@@ -12,7 +12,7 @@ const { values } = parseArgs({
   options: {
     backends: { type: 'string', default: 'webgpu,cpu' },
     steps: { type: 'string', default: '2' },
-    warmup: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '2' },
     batch: { type: 'string', default: '8' },
     sizes: { type: 'string', default: '128,256,512' },
     'no-train': { type: 'boolean', default: false },
