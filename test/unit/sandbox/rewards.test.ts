@@ -28,14 +28,15 @@ function expectRewards(
   },
 ): void {
   expect(r.turn.toolExecution.length).toBe(expected.toolExecution.length);
-  r.turn.toolExecution.forEach((v, k) => expect(v).toBeCloseTo(expected.toolExecution[k], 12));
-  r.turn.answerInResults.forEach((v, k) => expect(v).toBeCloseTo(expected.answerInResults[k], 12));
+  for (const [k, v] of r.turn.toolExecution.entries()) expect(v).toBeCloseTo(expected.toolExecution[k], 12);
+  for (const [k, v] of r.turn.answerInResults.entries())
+    expect(v).toBeCloseTo(expected.answerInResults[k], 12);
   expect(r.outcome.answerContained).toBeCloseTo(expected.answerContained, 12);
   expect(r.outcome.exactMatch).toBeCloseTo(expected.exactMatch, 12);
   expect(r.outcome.format).toBeCloseTo(expected.format, 12);
   expect(r.outcome.xmlTags).toBeCloseTo(expected.xmlTags, 12);
   const turnRewards = expected.toolExecution.map((v, k) => v + expected.answerInResults[k]);
-  r.turnRewards.forEach((v, k) => expect(v).toBeCloseTo(turnRewards[k], 12));
+  for (const [k, v] of r.turnRewards.entries()) expect(v).toBeCloseTo(turnRewards[k], 12);
   expect(r.turnTotal).toBeCloseTo(
     turnRewards.reduce((a, b) => a + b, 0),
     12,
