@@ -1,12 +1,12 @@
 // How many threads share one row in the row-reduction kernels (layernorm, logprob).
-// A CPU adapter (SwiftShader, as in tests and CI) runs workgroup barriers as coroutine switches: a 32-thread
-// tree reduction per row made layernorm forward ~20× slower than one thread per row (1024×128: ~80 ms vs
-// ~4 ms). A GPU wants a warp-sized group per row for coalesced loads and parallelism. The sum order is fixed
-// for a given setting, so results stay bitwise deterministic per adapter.
+// Workgroup barriers are dear on a CPU adapter (SwiftShader, as in tests and CI): measured there, a 32-thread
+// tree reduction per row made layernorm forward ~20× slower than one thread per row with no barrier
+// (1024×128: ~70–80 ms vs ~4 ms). A GPU wants a warp-sized group per row for coalesced loads and parallelism.
+// The sum order is fixed for a given setting, so results stay bitwise deterministic per adapter.
 import type { AdapterSummary } from '../gpu/device';
 
 export interface RowTuning {
-  /** Threads per row: a power of two from 1 (no barriers) to 32. */
+  /** Threads per row: a power of two, 1 (no barriers) to 32 (8 rows × 32 = 256, WebGPU's default cap). */
   readonly threadsPerRow: number;
 }
 

@@ -51,9 +51,9 @@ async function runCase(shape: number[], opts: { accumulate: boolean; tuning: Row
 }
 
 describe('layernorm kernels vs float64 reference', () => {
-  // Row counts that are not multiples of the 16-row chunk, widths that are not multiples of the threads
-  // per row (C/4 = 5, 33), one wider than a workgroup (C/4 = 250), and a (B,T,C) activation.
-  // Both row tunings: one thread per row (CPU adapters) and 32 threads per row with tree reductions (GPUs).
+  // Row counts that are not multiples of the 8 rows per workgroup; widths that are not multiples of the
+  // threads per row (C/4 = 5, 33) or wider than all of them (C/4 = 250); a (B,T,C) activation. Both row
+  // tunings: one thread per row (CPU adapters) and 32 threads per row with tree reductions (GPUs).
   const cases: Array<[number[], boolean, RowTuning]> = [
     [[1, 4], false, CPU_ROW_TUNING],
     [[1, 4], true, GPU_ROW_TUNING],
