@@ -140,24 +140,34 @@ export class KvDecoder {
     const { width: C, heads: H, layers: L, vocabSize: V } = model.config;
     const s = this.step;
     const dims = { B, T: Tmax, C, H };
+    const tuning = { tuning: model.rowTuning };
     for (let i = 0; i < count; i++) {
       embeddingDecode(enc, s.x, this.tokens, this.positions, model.param('wte'), model.param('wpe'));
       for (let l = 0; l < L; l++) {
         const n = layerParamNames(l);
         const cache = this.acts.layers[l].qkv;
-        layernormForward(enc, s.ln, s.mean, s.rstd, s.x, model.param(n.ln1w), model.param(n.ln1b));
+        layernormForward(enc, s.ln, s.mean, s.rstd, s.x, model.param(n.ln1w), model.param(n.ln1b), tuning);
         matmulForward(enc, s.qkv, s.ln, model.param(n.qkvw), model.param(n.qkvb));
         kvScatter(enc, cache, s.qkv, this.positions, dims);
         attentionDecode(enc, s.atty, cache, this.positions, this.acts.keyMask, dims);
         matmulForward(enc, s.proj, s.atty, model.param(n.projw), model.param(n.projb));
         addForward(enc, s.xMid, s.x, s.proj);
-        layernormForward(enc, s.ln, s.mean, s.rstd, s.xMid, model.param(n.ln2w), model.param(n.ln2b));
+        layernormForward(enc, s.ln, s.mean, s.rstd, s.xMid, model.param(n.ln2w), model.param(n.ln2b), tuning);
         matmulForward(enc, s.fch, s.ln, model.param(n.fcw), model.param(n.fcb));
         geluForward(enc, s.fchGelu, s.fch);
         matmulForward(enc, s.proj, s.fchGelu, model.param(n.fcprojw), model.param(n.fcprojb));
         addForward(enc, s.x, s.xMid, s.proj);
       }
-      layernormForward(enc, s.ln, s.mean, s.rstd, s.x, model.param('lnf.weight'), model.param('lnf.bias'));
+      layernormForward(
+        enc,
+        s.ln,
+        s.mean,
+        s.rstd,
+        s.x,
+        model.param('lnf.weight'),
+        model.param('lnf.bias'),
+        tuning,
+      );
       matmulForward(enc, s.logits, s.ln, model.param('wte'), null);
       if (recordLogits) enc.copy(s.logits, view(recordLogits, `logits[${i}]`, [B, V], i * B * V * 4));
       sampleTokens(

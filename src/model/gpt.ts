@@ -26,6 +26,7 @@ import { layerParamNames, type ParamLayout } from './layout';
 import { IGNORE_TARGET, logprobBackward, logprobForward } from './logprob';
 import { matmulBackward, matmulForward } from './matmul';
 import { addForward } from './residual';
+import { type RowTuning, rowTuningFor } from './row-tuning';
 
 export { IGNORE_TARGET };
 
@@ -67,6 +68,8 @@ export class GpuGpt {
   private tokenBuckets: Tensor | null = null;
   private positionBuckets: Tensor | null = null;
   private buckets: { tokens: BucketIndex; positions: BucketIndex } | null = null;
+  /** Threads per row in layernorm/logprob: 1 on CPU adapters (barriers are dear), a warp on GPUs. */
+  readonly rowTuning: RowTuning;
   /** Optimizer steps taken (AdamW's 1-based bias-correction counter is this + 1). */
   step = 0;
 
@@ -83,6 +86,7 @@ export class GpuGpt {
     this.params = ctx.tensor('params', [layout.totalFloats]);
     this.grads = ctx.tensor('grads', [layout.totalFloats]);
     this.adam = createAdamWState(ctx, layout.totalFloats);
+    this.rowTuning = rowTuningFor(ctx.info);
     ctx.write(this.params, initial);
     this.p = {};
     this.g = {};
@@ -192,12 +196,12 @@ export class GpuGpt {
     for (let l = 0; l < L; l++) {
       const a = acts.layers[l];
       const n = layerParamNames(l);
-      layernormForward(enc, a.ln1, a.ln1Mean, a.ln1Rstd, a.resIn, this.param(n.ln1w), this.param(n.ln1b));
+      this.layernorm(enc, a.ln1, a.ln1Mean, a.ln1Rstd, a.resIn, n.ln1w, n.ln1b);
       matmulForward(enc, rows(a.qkv, 3 * C), rows(a.ln1, C), this.param(n.qkvw), this.param(n.qkvb));
       attentionForward(enc, a.atty, a.lse, a.qkv, acts.keyMask, { B, T, C, H });
       matmulForward(enc, rows(a.attProj, C), rows(a.atty, C), this.param(n.projw), this.param(n.projb));
       addForward(enc, a.resMid, a.resIn, a.attProj);
-      layernormForward(enc, a.ln2, a.ln2Mean, a.ln2Rstd, a.resMid, this.param(n.ln2w), this.param(n.ln2b));
+      this.layernorm(enc, a.ln2, a.ln2Mean, a.ln2Rstd, a.resMid, n.ln2w, n.ln2b);
       matmulForward(enc, rows(a.fch, 4 * C), rows(a.ln2, C), this.param(n.fcw), this.param(n.fcb));
       geluForward(enc, a.fchGelu, a.fch);
       matmulForward(
@@ -210,18 +214,17 @@ export class GpuGpt {
       addForward(enc, l + 1 < L ? acts.layers[l + 1].resIn : acts.resOut, a.resMid, a.fcProj);
     }
     if (options.head === false) return;
-    layernormForward(
-      enc,
-      acts.lnf,
-      acts.lnfMean,
-      acts.lnfRstd,
-      acts.resOut,
-      this.param('lnf.weight'),
-      this.param('lnf.bias'),
-    );
+    this.layernorm(enc, acts.lnf, acts.lnfMean, acts.lnfRstd, acts.resOut, 'lnf.weight', 'lnf.bias');
     matmulForward(enc, rows(acts.logits, V), rows(acts.lnf, C), this.param('wte'), null);
     const flat = (t: Tensor) => reshape(t, [R]);
-    logprobForward(enc, flat(acts.logp), flat(acts.entropy), rows(acts.logits, V), flat(acts.targets));
+    logprobForward(
+      enc,
+      flat(acts.logp),
+      flat(acts.entropy),
+      rows(acts.logits, V),
+      flat(acts.targets),
+      this.rowTuning,
+    );
   }
 
   /**
@@ -243,6 +246,7 @@ export class GpuGpt {
       flat(acts.targets),
       flat(acts.gLogp),
       flat(acts.gEntropy),
+      this.rowTuning,
     );
     matmulBackward(
       enc,
@@ -251,18 +255,8 @@ export class GpuGpt {
       rows(acts.lnf, C),
       this.param('wte'),
     );
-    layernormBackward(
-      enc,
-      acts.dres,
-      this.grad('lnf.weight'),
-      this.grad('lnf.bias'),
-      acts.lnScratch,
-      acts.dln,
-      acts.resOut,
-      this.param('lnf.weight'),
-      acts.lnfMean,
-      acts.lnfRstd,
-    );
+    // dres starts as d(resOut): overwritten here, then carried down through every block.
+    this.layernormGrad(enc, acts, acts.resOut, acts.lnfMean, acts.lnfRstd, 'lnf.weight', 'lnf.bias', false);
     for (let l = L - 1; l >= 0; l--) {
       const a = acts.layers[l];
       const n = layerParamNames(l);
@@ -282,21 +276,7 @@ export class GpuGpt {
         rows(a.ln2, C),
         this.param(n.fcw),
       );
-      layernormBackward(
-        enc,
-        acts.dres,
-        this.grad(n.ln2w),
-        this.grad(n.ln2b),
-        acts.lnScratch,
-        acts.dln,
-        a.resMid,
-        this.param(n.ln2w),
-        a.ln2Mean,
-        a.ln2Rstd,
-        {
-          accumulate: true,
-        },
-      );
+      this.layernormGrad(enc, acts, a.resMid, a.ln2Mean, a.ln2Rstd, n.ln2w, n.ln2b, true);
       // Attention branch: resMid = resIn + proj(attention(qkv(ln1(resIn)))).
       matmulBackward(
         enc,
@@ -313,21 +293,7 @@ export class GpuGpt {
         rows(a.ln1, C),
         this.param(n.qkvw),
       );
-      layernormBackward(
-        enc,
-        acts.dres,
-        this.grad(n.ln1w),
-        this.grad(n.ln1b),
-        acts.lnScratch,
-        acts.dln,
-        a.resIn,
-        this.param(n.ln1w),
-        a.ln1Mean,
-        a.ln1Rstd,
-        {
-          accumulate: true,
-        },
-      );
+      this.layernormGrad(enc, acts, a.resIn, a.ln1Mean, a.ln1Rstd, n.ln1w, n.ln1b, true);
     }
     embeddingBackward(
       enc,
@@ -337,6 +303,37 @@ export class GpuGpt {
       this.buckets.tokens,
       this.buckets.positions,
     );
+  }
+
+  private layernorm(
+    enc: KernelEncoder,
+    out: Tensor,
+    mean: Tensor,
+    rstd: Tensor,
+    inp: Tensor,
+    w: string,
+    b: string,
+  ): void {
+    layernormForward(enc, out, mean, rstd, inp, this.param(w), this.param(b), { tuning: this.rowTuning });
+  }
+
+  /** Layernorm backward from acts.dln into the residual gradient acts.dres (added when `accumulate`). */
+  private layernormGrad(
+    enc: KernelEncoder,
+    acts: Activations,
+    inp: Tensor,
+    mean: Tensor,
+    rstd: Tensor,
+    w: string,
+    b: string,
+    accumulate: boolean,
+  ): void {
+    const { dres, dln, lnScratch } = acts;
+    const tuning = this.rowTuning;
+    layernormBackward(enc, dres, this.grad(w), this.grad(b), lnScratch, dln, inp, this.param(w), mean, rstd, {
+      accumulate,
+      tuning,
+    });
   }
 
   /** Records gradient-norm clipping and one AdamW step (skipped on the GPU if the gradient is not finite). */
