@@ -58,6 +58,9 @@ function expectSeparate(name: string, written: Tensor, read: readonly Tensor[]):
   }
 }
 
+/** Training kernels work on blocks of 4 queries (or 4 keys): one invocation per block. */
+const queryBlocks = (T: number) => Math.ceil(T / 4);
+
 function params(enc: KernelEncoder, dims: AttentionDims, hs: number, rows: number) {
   return enc.params([u32(dims.T), u32(dims.H), u32(rows), f32(1 / Math.sqrt(hs))]);
 }
@@ -83,13 +86,14 @@ export function attentionForward(
   expectMask(name, keyMask, [B, T]);
   expectSeparate(name, out, [qkv, keyMask, lse]);
   expectSeparate(name, lse, [qkv, keyMask]);
-  const rows = B * H * T;
+  const rows = B * H * queryBlocks(T);
   enc.dispatch(kernel(name, hs), [params(enc, dims, hs, rows), qkv, keyMask, out, lse], grid1d(rows, WG));
 }
 
 /**
  * dqkv (B,T,3C) = gradient of Σ dout·out through attention, from the forward's qkv, out (B,T,C) and lse
- * (B,H,T). Two dispatches: one invocation per query row (dq), then one per key row (dk, dv). Overwrites all
+ * (B,H,T). Two dispatches: one invocation per block of 4 query rows (dq), then one per block of 4 key rows
+ * (dk, dv). Overwrites all
  * of dqkv (no accumulation).
  */
 export function attentionBackward(
@@ -112,7 +116,7 @@ export function attentionBackward(
   expectShape(name, lse, [B, H, T]);
   expectMask(name, keyMask, [B, T]);
   expectSeparate(name, dqkv, [dout, qkv, out, lse, keyMask]);
-  const rows = B * H * T;
+  const rows = B * H * queryBlocks(T);
   const bindings = [params(enc, dims, hs, rows), qkv, keyMask, dqkv, lse, out, dout];
   enc.dispatch(kernel('attention_backward_dq', hs), bindings, grid1d(rows, WG));
   enc.dispatch(kernel('attention_backward_dkv', hs), bindings, grid1d(rows, WG));
