@@ -19,12 +19,15 @@
 // tiled and naive ones one k at a time, so two variants may differ in the last bit; one variant is bitwise
 // repeatable.
 
-struct Params { M: u32, N: u32, K: u32 }
+// flags: bit 0 = add bias, bit 1 = accumulate into C. They only touch the epilogue, so they are uniforms, not
+// overrides: each override combination is a pipeline to compile, and SwiftShader takes ~0.3 s per pipeline.
+struct Params { M: u32, N: u32, K: u32, flags: u32 }
+const FLAG_BIAS: u32 = 1u;
+const FLAG_ACCUMULATE: u32 = 2u;
 
+// The layouts stay overrides: they decide the inner loop's addressing.
 override TRANS_A: bool = false;
 override TRANS_B: bool = true;
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
 
@@ -34,7 +37,7 @@ override WG_Y: u32 = 8;
 // accumulation reads the old value through this binding.
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<storage, read> b: array<f32>;
-// Without HAS_BIAS the launcher binds A here (never read).
+// Without the bias flag the launcher binds A here (never read).
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 
 // ------------------------------------------------------------------ operand access
@@ -91,9 +94,9 @@ fn load_b(cols: vec4<u32>, koff: u32, kn: u32) -> mat4x4<f32> {
 
 fn store(m: u32, n: u32, v: f32) {
   var x = v;
-  if (HAS_BIAS) { x = x + bias[n]; }
+  if ((params.flags & FLAG_BIAS) != 0u) { x = x + bias[n]; }
   let i = m * params.N + n;
-  if (ACCUMULATE) { x = c[i] + x; }
+  if ((params.flags & FLAG_ACCUMULATE) != 0u) { x = c[i] + x; }
   c[i] = x;
 }
 
@@ -269,6 +272,6 @@ fn matmul_bias_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   if (n >= params.N) { return; }
   var s = 0.0;
   for (var m = 0u; m < params.M; m++) { s += a[m * params.N + n]; }
-  if (ACCUMULATE) { s = c[n] + s; }
+  if ((params.flags & FLAG_ACCUMULATE) != 0u) { s = c[n] + s; }
   c[n] = s;
 }

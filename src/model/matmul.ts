@@ -38,8 +38,8 @@ export const DEFAULT_MATMUL_PLAN: MatmulPlan = {
   source: 'default',
   choices: {
     vector: { kernel: 'vec16', wg: [8, 1] },
-    small: { kernel: 'reg8', wg: [8, 8] },
-    large: { kernel: 'reg16', wg: [8, 8] },
+    small: { kernel: 'reg16', wg: [4, 4] },
+    large: { kernel: 'reg16', wg: [4, 4] },
   },
 };
 
@@ -53,6 +53,10 @@ export function setMatmulPlan(plan: MatmulPlan): void {
 export function matmulPlan(): MatmulPlan {
   return activePlan;
 }
+
+// Params.flags bits (shaders/matmul.wgsl).
+const FLAG_BIAS = 1;
+const FLAG_ACCUMULATE = 2;
 
 /** Outputs per invocation along (N, M), to size the grid. */
 const OUTPUTS_PER_INVOCATION: Record<MatmulKernel, readonly [number, number]> = {
@@ -131,14 +135,13 @@ export function gemm(
     constants: {
       TRANS_A: transA ? 1 : 0,
       TRANS_B: transB ? 1 : 0,
-      HAS_BIAS: bias ? 1 : 0,
-      ACCUMULATE: options.accumulate ? 1 : 0,
       ...(variant.kernel === 'tiled' ? {} : { WG_X: wgX, WG_Y: wgY }),
     },
   };
   const groups: [number, number] = [Math.ceil(N / (perX * wgX)), Math.ceil(M / (perY * wgY))];
   // Without a bias the slot still needs a binding; A is read-only already, so it is bound there unread.
-  enc.dispatch(source, [enc.params([u32(M), u32(N), u32(K)]), a, c, b, bias ?? a], groups);
+  const flags = (bias ? FLAG_BIAS : 0) | (options.accumulate ? FLAG_ACCUMULATE : 0);
+  enc.dispatch(source, [enc.params([u32(M), u32(N), u32(K), u32(flags)]), a, c, b, bias ?? a], groups);
 }
 
 /** dbias(N) (+)= Σ_m dout(M,N)[m, :], summed in row order. */
@@ -155,13 +158,9 @@ export function matmulBiasGrad(
   expectSize(label, dout, M, N, 'dout (M,N)');
   expectSize(label, dbias, 1, N, 'dbias (N)');
   expectDistinctBuffers(label, dbias, dout);
-  const source: KernelSource = {
-    label,
-    code: matmulWgsl,
-    entryPoint: label,
-    constants: { ACCUMULATE: accumulate ? 1 : 0 },
-  };
-  enc.dispatch(source, [enc.params([u32(M), u32(N), u32(0)]), dout, dbias], grid1d(N, 64));
+  const source: KernelSource = { label, code: matmulWgsl, entryPoint: label };
+  const flags = accumulate ? FLAG_ACCUMULATE : 0;
+  enc.dispatch(source, [enc.params([u32(M), u32(N), u32(0), u32(flags)]), dout, dbias], grid1d(N, 64));
 }
 
 /** (M,K,N) of a linear layer: x (…, K) → y (…, N) with weight (N,K); leading dims of x and y must agree. */

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../../src/gpu/tensor';
 import {
+  DEFAULT_MATMUL_PLAN,
   gemm,
   MATMUL_KERNELS,
   type MatmulVariant,
   matmulBackward,
   matmulForward,
+  matmulPlan,
+  setMatmulPlan,
 } from '../../src/model/matmul';
+import { planMatmul, TUNING_CANDIDATES, tablePlan, tuneMatmulReport } from '../../src/model/matmul-tuning';
 import * as ref from '../../src/reference/matmul';
 import { gpuContext, readF64 } from '../helpers/gpu';
 import { maxRelError, randomF64, roundF32, seeded } from '../helpers/numeric';
@@ -18,10 +22,12 @@ function transpose(x: Float64Array, rows: number, cols: number): Float64Array {
   return out;
 }
 
-const variants: MatmulVariant[] = MATMUL_KERNELS.map((kernel) => ({
-  kernel,
-  wg: kernel === 'vec16' ? [8, 1] : [8, 8],
-}));
+// Each kernel at the workgroup shape the default plan uses (so its pipelines are shared with the layer tests:
+// compiling is most of this file's time on SwiftShader).
+const planned = Object.values(DEFAULT_MATMUL_PLAN.choices);
+const variants: MatmulVariant[] = MATMUL_KERNELS.map(
+  (kernel) => planned.find((v) => v.kernel === kernel) ?? { kernel, wg: [8, 8] },
+);
 
 async function upload(name: string, shape: number[], data: Float64Array): Promise<Tensor> {
   const ctx = await gpuContext();
@@ -189,5 +195,40 @@ describe('bad input', () => {
     ).toThrow(/matmul: b has shape \[5, 4\].*expected B \(K,N\) = 4×5/);
     const x = ctx.tensor('x', [4, 8]);
     expect(() => matmulForward(enc, x, x, ctx.tensor('sq', [8, 8]), null)).toThrow(/share a GPU buffer/);
+  });
+});
+
+describe('per-adapter plan', () => {
+  it('the committed table knows SwiftShader (no tuning at startup) and no unmeasured adapter', () => {
+    const plan = tablePlan('google/swiftshader (SwiftShader driver 5.0.0)');
+    expect(plan?.source).toBe('table');
+    expect(plan?.choices.large.kernel).toBe('reg16');
+    expect(tablePlan('nvidia/ampere (NVIDIA GeForce RTX 3080)')).toBeNull();
+    expect(tablePlan('google/swiftshader-fork')).toBeNull();
+  });
+
+  it('planMatmul installs the table plan on SwiftShader', async () => {
+    const ctx = await gpuContext();
+    try {
+      const plan = await planMatmul(ctx);
+      expect(matmulPlan()).toBe(plan);
+      if (ctx.info.label.startsWith('google/swiftshader')) expect(plan.source).toBe('table');
+    } finally {
+      setMatmulPlan(DEFAULT_MATMUL_PLAN);
+    }
+  });
+
+  it('the tuner times candidates and picks one per shape class within its budget', async () => {
+    const ctx = await gpuContext();
+    // A zero budget still times the first candidate of every class, so each class gets a choice.
+    const report = await tuneMatmulReport(ctx, 0);
+    expect(report.plan.source).toBe('tuned');
+    for (const cls of ['vector', 'small', 'large'] as const) {
+      expect(report.timings[cls].length).toBeGreaterThanOrEqual(1);
+      for (const t of report.timings[cls]) expect(t.ms).toBeGreaterThan(0);
+      expect(TUNING_CANDIDATES[cls]).toContainEqual(report.plan.choices[cls]);
+      const fastest = report.timings[cls].reduce((a, b) => (b.ms < a.ms ? b : a));
+      expect(report.plan.choices[cls]).toEqual(fastest.variant);
+    }
   });
 });
