@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/core/rng';
+import { decodeSafetensors, encodeSafetensors } from '../../src/model/checkpoint';
+import { initParams } from '../../src/model/init';
+import { buildLayout } from '../../src/model/layout';
+
+const CONFIG = { vocabSize: 19, contextLength: 12, layers: 2, heads: 2, width: 8 };
+
+function sample() {
+  const layout = buildLayout(CONFIG);
+  const params = initParams(layout, new Rng(4));
+  return { layout, params, bytes: encodeSafetensors(layout, params, { step: '7' }) };
+}
+
+/** Rewrites the JSON header in place (keeping its length) to simulate a tampered file. */
+function withHeader(bytes: Uint8Array, edit: (h: Record<string, any>) => void): Uint8Array {
+  const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  edit(header);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + (bytes.length - 8 - n));
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(bytes.subarray(8 + n), 8 + json.length);
+  return out;
+}
+
+describe('safetensors checkpoints', () => {
+  it('round-trips parameters bit for bit with config and provenance', () => {
+    const { params, bytes } = sample();
+    const loaded = decodeSafetensors(bytes, CONFIG);
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(Buffer.from(loaded.params.buffer).equals(Buffer.from(params.buffer))).toBe(true);
+    expect(loaded.meta.model).toEqual(CONFIG);
+    expect(loaded.meta.info).toEqual({ step: '7' });
+  });
+
+  it('refuses corrupt and mismatched files with the reason', () => {
+    const { bytes } = sample();
+    const refuse = (b: Uint8Array, pattern: RegExp, expected = CONFIG) => {
+      const r = decodeSafetensors(b, expected);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toMatch(pattern);
+    };
+    refuse(bytes.subarray(0, 5), /too short/);
+    refuse(bytes.subarray(0, 100), /does not fit/);
+    const garbage = bytes.slice();
+    garbage[10] = 0x7b;
+    garbage[11] = 0xff;
+    refuse(garbage, /not valid JSON/);
+    refuse(bytes.subarray(0, bytes.length - 4), /outside the/);
+    refuse(bytes, /width 8 \(file\) vs 16/, { ...CONFIG, width: 16 });
+    refuse(
+      withHeader(bytes, (h) => delete h['h1.ln2.bias']),
+      /h1\.ln2\.bias is missing/,
+    );
+    refuse(
+      withHeader(bytes, (h) => (h.wte.dtype = 'F16')),
+      /dtype F16/,
+    );
+    refuse(
+      withHeader(bytes, (h) => (h.wte.shape = [8, 19])),
+      /shape \[8,19\]/,
+    );
+    refuse(
+      withHeader(bytes, (h) => (h.extra = h.wte)),
+      /unexpected tensors: extra/,
+    );
+    refuse(
+      withHeader(bytes, (h) => (h.__metadata__.format = 'other')),
+      /not a turn-credit-playground/,
+    );
+    refuse(
+      withHeader(bytes, (h) => (h.wpe.data_offsets = h.wte.data_offsets.map((x: number) => x + 4))),
+      /overlap|outside/,
+    );
+    const nan = sample();
+    nan.params[3] = Number.NaN;
+    refuse(encodeSafetensors(nan.layout, nan.params), /non-finite value at index 3/);
+  });
+});
