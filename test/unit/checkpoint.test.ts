@@ -13,7 +13,9 @@ function sample() {
 }
 
 /** Rewrites the JSON header in place (keeping its length) to simulate a tampered file. */
-function withHeader(bytes: Uint8Array, edit: (h: Record<string, any>) => void): Uint8Array {
+type RawHeader = Record<string, { dtype: string; shape: number[]; data_offsets: number[]; format?: string }>;
+
+function withHeader(bytes: Uint8Array, edit: (h: RawHeader) => void): Uint8Array {
   const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
   edit(header);
@@ -72,7 +74,7 @@ describe('safetensors checkpoints', () => {
       /not a turn-credit-playground/,
     );
     refuse(
-      withHeader(bytes, (h) => (h.wpe.data_offsets = h.wte.data_offsets.map((x: number) => x + 4))),
+      withHeader(bytes, (h) => (h.wpe.data_offsets = h.wte.data_offsets.map((x) => x + 4))),
       /overlap|outside/,
     );
     const nan = sample();
