@@ -2,12 +2,13 @@
 // A workgroup holds ROWS sequences of TPR threads each (src/model/row-tuning.ts: TPR = 1, no barrier at all, on
 // CPU adapters; a warp per sequence on GPUs). Lane l of a sequence owns the contiguous slice [l·E, l·E + E) of
 // the vocabulary, so a scan over lanes walks tokens in index order. Nothing is cached per thread: each pass
-// re-reads the row (no large private arrays to spill on GPUs or to allocate per lane on SwiftShader). Semantics are those of src/reference/sample.ts:
+// re-reads the row (no large private arrays to spill on GPUs or to allocate per lane on SwiftShader).
+// Semantics are those of src/reference/sample.ts:
 //   temperature 0 → argmax (lowest index on ties); else z = logits/temperature, top-k, softmax, top-p,
 //   inverse CDF in index order with u = u32ToUnit(counterHash(seed, step, b, positions[b] + 1)).
 // Top-k and top-p thresholds are found exactly, without sorting: logits map to order-preserving u32 keys and a
-// 32-round bitwise search asks "how many / how much mass has key ≥ candidate" (a workgroup reduction each).
-// Temperature > 0 preserves order, so thresholds on logits are thresholds on z, and ties stay ties.
+// radix search (8 rounds of 4 bits) asks "how many / how much mass has key ≥ candidate" for 15 candidates a
+// round. Temperature > 0 preserves order, so thresholds on logits are thresholds on z, and ties stay ties.
 //
 // State (B sequences, Tmax tokens each): tokens (B, Tmax) u32, positions (B) u32 = index of the last written
 // token, done (B) u32 (0 running, 1 stop token, 2 turn budget, 3 context full), turnTokens (B) u32.
@@ -330,13 +331,14 @@ fn sample_tokens(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
   lane = lid % TPR;
   groupBase = lid - lane;
   let row = wid.x * ROWS + lid / TPR;
-  // Every thread runs the whole search (barriers need all of them); rows past B or finished only skip the writes.
+  // Every thread runs every barrier; rows past B, finished or out of room get an empty slice (no work, no write).
   let b = min(row, params.B - 1u);
   let running = row < params.B && done[b] == 0u;
   let position = positions[b] + 1u;
+  let live = running && position < params.Tmax;
   rowStart = b * params.V;
-  sliceBegin = min(lane * params.E, params.V);
-  sliceEnd = min(sliceBegin + params.E, params.V);
+  sliceBegin = select(0u, min(lane * params.E, params.V), live);
+  sliceEnd = select(0u, min(sliceBegin + params.E, params.V), live);
   let token = sampleRow(b, position);
   if (!running || lane != 0u) { return; }
   // A running sequence with no room left (a caller filled the context) finishes without writing.
