@@ -179,7 +179,7 @@ export class KvDecoder {
           done: this.done,
           turnTokens: this.turnTokens,
         },
-        { ...sampling, stopTokens: [...sampling.stopTokens], Tmax },
+        { ...sampling, stopTokens: [...sampling.stopTokens], Tmax, tuning: model.rowTuning },
       );
     }
   }
