@@ -48,9 +48,12 @@ async function runForwardBackward(ctx: GpuContext, { dims, mask, label }: Case) 
   return { qkv, dout, out, lse, dqkv };
 }
 
+// Head sizes 8, 32 and 128 only: each head size is a separate pipeline, and SwiftShader takes seconds to
+// compile one. T covers 1, tails of 3 and 5 past a multiple of 8 (the kernels step over 4 × 8 tiles) and the
+// RL context length.
 const cases: Case[] = [
-  { label: 'single token', dims: { B: 1, T: 1, C: 4, H: 1 }, mask: new Uint32Array(1).fill(1) },
-  { label: 'H=1, T=37', dims: { B: 2, T: 37, C: 16, H: 1 }, mask: maskWithHoles(2, 37, []) },
+  { label: 'single token', dims: { B: 1, T: 1, C: 8, H: 1 }, mask: new Uint32Array(1).fill(1) },
+  { label: 'H=1, T=37', dims: { B: 2, T: 37, C: 32, H: 1 }, mask: maskWithHoles(2, 37, []) },
   {
     // Right padding (seq 1, 2), left padding (seq 2) and a hidden tool-result span (seq 0).
     label: 'B=3 mixed lengths, H=4, T=37',
@@ -69,6 +72,11 @@ const cases: Case[] = [
       [0, 30, 41],
       [1, 50, 64],
     ]),
+  },
+  {
+    label: 'RL context T=256',
+    dims: { B: 1, T: 256, C: 64, H: 2 },
+    mask: maskWithHoles(1, 256, [[0, 100, 141]]),
   },
   {
     label: 'largest head 128, T=19',
