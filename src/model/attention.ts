@@ -93,8 +93,8 @@ export function attentionForward(
 /**
  * dqkv (B,T,3C) = gradient of Σ dout·out through attention, from the forward's qkv, out (B,T,C) and lse
  * (B,H,T). Two dispatches: one invocation per block of 4 query rows (dq), then one per block of 4 key rows
- * (dk, dv). Overwrites all
- * of dqkv (no accumulation).
+ * (dk, dv). Overwrites all of dqkv (no accumulation); rows of padding keys get the gradient of their own
+ * diagonal term only.
  */
 export function attentionBackward(
   enc: KernelEncoder,
