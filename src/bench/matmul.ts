@@ -104,7 +104,7 @@ export async function timeGemm(
   };
   await run(1, 0);
   const estimate = Math.max(await run(1, 0), 0.01);
-  const calls = Math.max(1, Math.min(500, Math.floor(roundMs / estimate)));
+  const calls = Math.max(1, Math.min(100, Math.floor(roundMs / estimate)));
   let best = estimate;
   for (let r = 0; r < repeats; r++) {
     best = Math.min(best, (await run(calls, calls * estimate)) / calls);
