@@ -25,6 +25,7 @@ import { layernormBackward, layernormForward } from './layernorm';
 import { layerParamNames, type ParamLayout } from './layout';
 import { IGNORE_TARGET, logprobBackward, logprobForward } from './logprob';
 import { matmulBackward, matmulForward } from './matmul';
+import { planMatmul } from './matmul-tuning';
 import { addForward } from './residual';
 import { type RowTuning, rowTuningFor } from './row-tuning';
 
@@ -94,6 +95,15 @@ export class GpuGpt {
       this.p[spec.name] = view(this.params, spec.name, spec.shape, spec.offset * 4);
       this.g[spec.name] = view(this.grads, `d${spec.name}`, spec.shape, spec.offset * 4);
     }
+  }
+
+  /**
+   * Builds the model after choosing this adapter's matmul kernels (committed table, cached tuning, or a brief
+   * tuning run). The plan is per process; `new GpuGpt` alone keeps whatever plan is active.
+   */
+  static async create(ctx: GpuContext, layout: ParamLayout, initial: Float32Array): Promise<GpuGpt> {
+    await planMatmul(ctx);
+    return new GpuGpt(ctx, layout, initial);
   }
 
   /** Parameter and gradient views by layout name. */

@@ -37,7 +37,7 @@ export interface DemoStep {
 export async function runEngineDemo(steps: number, onStep: (s: DemoStep) => void): Promise<string> {
   const ctx = await GpuContext.create();
   const layout = buildLayout(DEMO_MODEL);
-  const model = new GpuGpt(ctx, layout, initParams(layout, new Rng(1)));
+  const model = await GpuGpt.create(ctx, layout, initParams(layout, new Rng(1)));
   const data = new Rng(2);
   for (let step = 1; step <= steps; step++) {
     const start = performance.now();
