@@ -38,13 +38,18 @@ async function nodeNavigatorGpu(): Promise<GPU> {
   if (nodeGpu) return nodeGpu;
   // Without a GPU, the Vulkan loader is pointed at the SwiftShader driver Debian's chromium ships. The loader
   // reads the variable when Dawn creates its instance, so setting it here, before `create`, is enough.
-  const fs = await import('node:fs');
+  // Module names in variables keep the browser bundle from trying to resolve Node built-ins.
+  const [fsName, osName, dawnName] = ['node:fs', 'node:os', 'webgpu'];
+  const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
   if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && fs.existsSync(SWIFTSHADER_ICD)) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   }
-  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = (await import('node:os')).tmpdir();
-  const moduleName = 'webgpu';
-  const dawn = (await import(/* @vite-ignore */ moduleName)) as {
+  if (!process.env.XDG_RUNTIME_DIR) {
+    process.env.XDG_RUNTIME_DIR = (
+      (await import(/* @vite-ignore */ osName)) as typeof import('node:os')
+    ).tmpdir();
+  }
+  const dawn = (await import(/* @vite-ignore */ dawnName)) as {
     create: (flags: string[]) => GPU;
     globals: Record<string, unknown>;
   };

@@ -1,8 +1,7 @@
 // Headless Chromium with WebGPU on SwiftShader, driven by playwright-core, against the built app served
 // from dist/ by a tiny static server on loopback.
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 
@@ -51,13 +50,13 @@ export async function launchChromium(options: { webgpu?: boolean } = {}): Promis
     '--disable-sync',
     '--no-first-run',
     '--disable-quic',
-    `--user-data-dir=${mkdtempSync(join(tmpdir(), 'tcp-chromium-'))}`,
   ];
   if (webgpu) {
     args.push('--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-unsafe-swiftshader');
   } else {
     args.push('--disable-features=WebGPU', '--disable-gpu');
   }
+  // Playwright gives every launch a fresh temporary profile (the --user-data-dir the flags list asks for).
   return chromium.launch({ executablePath: CHROMIUM, args, headless: true });
 }
 
