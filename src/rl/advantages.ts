@@ -19,7 +19,7 @@ import { type AdvantageConfig, advantageConfigSchema } from './advantage-config'
 
 /** firstResultTurn of a rollout that never got a <result>. */
 export const NO_RESULT = -1;
-/** turnIndex of tokens that belong to no policy turn (the prompt); their loss mask is 0. */
+/** turnIndex of tokens no policy turn wrote (prompt, results, padding); the same value as src/rl/sequences.ts. */
 export const NO_TURN = 0xffffffff;
 
 export interface GroupShape {
@@ -41,7 +41,7 @@ export interface RolloutRewards extends GroupShape {
 export interface TokenTurns {
   /** T: token slots per rollout */
   readonly sequenceLength: number;
-  readonly turnIndex: ArrayLike<number>; // (P·G, T) u32, NO_TURN for the prompt
+  readonly turnIndex: ArrayLike<number>; // (P·G, T) u32, read only where lossMask = 1
   readonly lossMask: ArrayLike<number>; // (P·G, T) 1 on policy-generated tokens
 }
 
