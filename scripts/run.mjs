@@ -43,12 +43,16 @@ const rawPlugin = {
   },
 };
 
-// Bare imports stay external unless their name starts with a --bundle prefix (Node resolves the rest at run time).
+// Bare imports stay external (Node resolves them at run time) unless their name starts with a --bundle prefix
+// or a bundled package imports them: its CommonJS dependencies (tfjs-core's seedrandom) need esbuild's interop.
+const insideBundled = (importer) => bundled.some((prefix) => importer.includes(`/node_modules/${prefix}`));
 const selectiveExternal = {
   name: 'selective-external',
   setup(b) {
     b.onResolve({ filter: /^[^./]/ }, (a) =>
-      bundled.some((prefix) => a.path.startsWith(prefix)) ? undefined : { path: a.path, external: true },
+      bundled.some((prefix) => a.path.startsWith(prefix)) || insideBundled(a.importer)
+        ? undefined
+        : { path: a.path, external: true },
     );
   },
 };

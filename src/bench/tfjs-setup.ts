@@ -62,7 +62,15 @@ export async function selectTfjsBackend(name: TfjsBackendName): Promise<TfjsBack
  * SwiftShader; sleeping through most of the expected GPU time first leaves the cores to the work itself.
  */
 export async function readAfter(t: tf.Tensor, expectedMs: number): Promise<Float32Array> {
-  if (tf.getBackend() === 'webgpu' && expectedMs > 0) await sleep(expectedMs);
+  if (tf.getBackend() === 'webgpu' && expectedMs > 0) {
+    // tfjs-webgpu holds back up to WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE programs until a read; submit them now, or
+    // the GPU idles through the sleep.
+    const backend = tf.backend() as WebGPUBackend;
+    backend.ensureCommandEncoderReady();
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+    await sleep(expectedMs);
+  }
   return (await t.data()) as Float32Array;
 }
 
