@@ -1,9 +1,9 @@
 // The optimizer step, entirely on the GPU (no readback between backward and the update):
-//   grad_norm_partials: each of P workgroups reduces a fixed grid-stride slice of the gradients to (Σg², flag)
-//   grad_norm_finish:   one workgroup reduces the P partials in order → stats = [Σg², ‖g‖, clipScale, nonFinite]
+//   grad_norm_partials: each of P invocations reduces a fixed strided slice of the gradients to (Σg², flag)
+//   grad_norm_finish:   one invocation adds the P partials in order → stats = [Σg², ‖g‖, clipScale, nonFinite]
 //   adamw_update:       reads stats; clipped AdamW with decoupled weight decay on [0, decayEnd); skipped entirely
 //                       when nonFinite ≠ 0, so a NaN/Inf gradient never reaches parameters or moments.
-// Every sum has a fixed order (per-thread strided loop, then a tree), so results are bitwise deterministic.
+// Every sum has a fixed order (per-invocation strided loop, then a serial sum), so results are bitwise deterministic.
 // Buffers: params, grads, m, v are (N) f32 viewed as N/4 vec4s; partials (P, 2); stats (4).
 
 override WG: u32 = 256;
@@ -20,65 +20,47 @@ struct NormParams {
 @group(0) @binding(1) var<storage, read> gradsIn: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> partials: array<vec2<f32>>;
 
-var<workgroup> redSum: array<f32, WG>;
-var<workgroup> redFlag: array<f32, WG>;
-
 // Exponent bits all ones ⇔ NaN or ±Inf. Bit test, not x != x: compilers may assume floats are never NaN.
 fn nonFiniteLanes(g: vec4<f32>) -> bool {
   let e = bitcast<vec4<u32>>(g) & vec4<u32>(0x7f800000u);
   return any(e == vec4<u32>(0x7f800000u));
 }
 
-// Tree reduction of (sum, max-flag) over the workgroup; the result is read from index 0.
-fn reduceWorkgroup(t: u32) {
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    workgroupBarrier();
-    if (t < s) {
-      redSum[t] = redSum[t] + redSum[t + s];
-      redFlag[t] = max(redFlag[t], redFlag[t + s]);
-    }
-  }
-  workgroupBarrier();
-}
-
+// No workgroup barriers anywhere: on a CPU adapter (SwiftShader) a 256-wide tree reduction per workgroup cost
+// ~230 ms for 450k gradients, a strided loop per invocation a few ms. Invocation p of P sums elements
+// p, p + P, p + 2P, … in order, so the result does not depend on the workgroup size.
 @compute @workgroup_size(WG)
-fn grad_norm_partials(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+fn grad_norm_partials(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let p = gid.x;
+  if (p >= np.parts) { return; }
   var acc = vec4<f32>(0.0);
   var flag = 0.0;
-  for (var i = wg.x * WG + t; i < np.n4; i += np.parts * WG) {
+  for (var i = p; i < np.n4; i += np.parts) {
     let g = gradsIn[i];
     if (nonFiniteLanes(g)) { flag = 1.0; } else { acc += g * g; }
   }
-  redSum[t] = (acc.x + acc.y) + (acc.z + acc.w);
-  redFlag[t] = flag;
-  reduceWorkgroup(t);
-  if (t == 0u) { partials[wg.x] = vec2<f32>(redSum[0], redFlag[0]); }
+  partials[p] = vec2<f32>((acc.x + acc.y) + (acc.z + acc.w), flag);
 }
 
 // Bindings of the second stage (auto layouts drop unused bindings, so each stage numbers its own from 0).
 @group(0) @binding(1) var<storage, read> partialsIn: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read_write> statsOut: array<vec4<f32>>;
 
-@compute @workgroup_size(WG)
-fn grad_norm_finish(@builtin(local_invocation_index) t: u32) {
-  var acc = 0.0;
+// One invocation adds the P partials in order.
+@compute @workgroup_size(1)
+fn grad_norm_finish() {
+  var sumSq = 0.0;
   var flag = 0.0;
-  for (var i = t; i < np.parts; i += WG) {
-    acc += partialsIn[i].x;
+  for (var i = 0u; i < np.parts; i++) {
+    sumSq += partialsIn[i].x;
     flag = max(flag, partialsIn[i].y);
   }
-  redSum[t] = acc;
-  redFlag[t] = flag;
-  reduceWorkgroup(t);
-  if (t == 0u) {
-    let sumSq = redSum[0];
-    let norm = sqrt(sumSq);
-    // An overflowed Σg² (all gradients finite but huge) makes the norm useless: treat it like a NaN gradient.
-    let bad = redFlag[0] > 0.0 || nonFiniteLanes(vec4<f32>(sumSq));
-    var scale = 1.0;
-    if (np.maxNorm > 0.0) { scale = min(1.0, np.maxNorm / (norm + 1e-6)); }
-    statsOut[0] = vec4<f32>(sumSq, norm, select(scale, 0.0, bad), select(0.0, 1.0, bad));
-  }
+  let norm = sqrt(sumSq);
+  // An overflowed Σg² (all gradients finite but huge) makes the norm useless: treat it like a NaN gradient.
+  let bad = flag > 0.0 || nonFiniteLanes(vec4<f32>(sumSq));
+  var scale = 1.0;
+  if (np.maxNorm > 0.0) { scale = min(1.0, np.maxNorm / (norm + 1e-6)); }
+  statsOut[0] = vec4<f32>(sumSq, norm, select(scale, 0.0, bad), select(0.0, 1.0, bad));
 }
 
 // ---------------------------------------------------------------- AdamW

@@ -18,8 +18,14 @@ const kernel = (entryPoint: string): KernelSource => ({
   entryPoint,
   constants: { WG },
 });
-const partialsKernel = kernel('grad_norm_partials');
-const finishKernel = kernel('grad_norm_finish');
+/** Invocations per workgroup of the norm's first stage; each invocation owns one partial sum. */
+const PARTIALS_WG = 64;
+const partialsKernel: KernelSource = { ...kernel('grad_norm_partials'), constants: { WG: PARTIALS_WG } };
+const finishKernel: KernelSource = {
+  label: 'grad_norm_finish',
+  code: adamwWgsl,
+  entryPoint: 'grad_norm_finish',
+};
 const updateKernel = kernel('adamw_update');
 
 export interface AdamWHyper {
@@ -85,9 +91,9 @@ export function gradNorm(
   expectDType(name, partials, 'f32');
   if (!Number.isFinite(maxNorm)) throw new ShapeError(name, `maxNorm must be finite, got ${maxNorm}`);
   // Small buffers use fewer workgroups; P depends only on N, so the summation order is fixed for a model.
-  const parts = Math.min(GRAD_NORM_PARTS, Math.ceil(n4 / WG));
+  const parts = Math.min(GRAD_NORM_PARTS, n4);
   const params = enc.params([u32(n4), u32(parts), f32(maxNorm)]);
-  enc.dispatch(partialsKernel, [params, grads, partials], [parts]);
+  enc.dispatch(partialsKernel, [params, grads, partials], [Math.ceil(parts / PARTIALS_WG)]);
   enc.dispatch(finishKernel, [params, partials, stats], [1]);
 }
 
