@@ -142,7 +142,7 @@ export const KNOBS = {
     help: "Reproduce the reference code's mask that hid <result> tokens from the policy in training.",
   }),
   // advantages
-  estimator: knob(z.enum(ESTIMATORS), {
+  advantageEstimator: knob(z.enum(ESTIMATORS), {
     default: 'mt-grpo',
     group: 'advantage',
     label: 'Estimator',
@@ -197,7 +197,12 @@ export const KNOBS = {
     label: 'Passes per batch (μ)',
     help: 'Optimisation passes over one batch of rollouts.',
   }),
-  clipLow: knob(num(0, 1), { default: 0.2, group: 'loss', label: 'Clip ε low', help: 'Lower ratio clip.' }),
+  clipLow: knob(num(0, 0.99), {
+    default: 0.2,
+    group: 'loss',
+    label: 'Clip ε low',
+    help: 'Lower ratio clip.',
+  }),
   clipHigh: knob(num(0, 5), {
     default: 0.2,
     group: 'loss',
@@ -338,6 +343,15 @@ export const KNOBS = {
 
 type Knobs = typeof KNOBS;
 export type KnobKey = keyof Knobs;
+
+/** A zod object of some knobs, with their defaults: lets a module validate its own slice of the config. */
+export function knobsSchema<K extends KnobKey>(keys: readonly K[]) {
+  return z.object(
+    Object.fromEntries(keys.map((k) => [k, (KNOBS[k].schema as z.ZodType).default(KNOBS[k].default)])) as {
+      [P in K]: z.ZodDefault<Knobs[P]['schema']>;
+    },
+  );
+}
 export type RunConfig = { readonly [K in KnobKey]: z.infer<Knobs[K]['schema']> };
 export const KNOB_KEYS = Object.keys(KNOBS) as KnobKey[];
 
@@ -357,7 +371,7 @@ export const runConfigSchema = z
     message: 'width must be a multiple of 4 × heads (head size a multiple of 4)',
     path: ['heads'],
   })
-  .refine((c) => c.estimator !== 'mt-grpo' || c.maxTurns >= 2, {
+  .refine((c) => c.advantageEstimator !== 'mt-grpo' || c.maxTurns >= 2, {
     message: 'MT-GRPO needs at least 2 turns (a tool turn and an answer turn)',
     path: ['maxTurns'],
   });

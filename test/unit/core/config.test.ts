@@ -27,21 +27,21 @@ describe('run config', () => {
     expect(unknown.ok).toBe(false);
     if (!unknown.ok) expect(unknown.error).toMatch(/learningRat/);
     expect(parseRunConfig({ width: 100, heads: 3 }).ok).toBe(false);
-    expect(parseRunConfig({ estimator: 'mt-grpo', maxTurns: 1 }).ok).toBe(false);
+    expect(parseRunConfig({ advantageEstimator: 'mt-grpo', maxTurns: 1 }).ok).toBe(false);
     expect(parseRunConfig('nope').ok).toBe(false);
   });
 
   it('parses knob text with the valid range in the error', () => {
     expect(parseKnobText('learningRate', '0.001')).toEqual({ ok: true, value: 0.001 });
     expect(parseKnobText('normalizeStd', 'false')).toEqual({ ok: true, value: false });
-    expect(parseKnobText('estimator', 'grpo-or')).toEqual({ ok: true, value: 'grpo-or' });
+    expect(parseKnobText('advantageEstimator', 'grpo-or')).toEqual({ ok: true, value: 'grpo-or' });
     const r = parseKnobText('clipLow', '3');
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toMatch(/a number from 0 to 1/);
+    if (!r.ok) expect(r.error).toMatch(/a number from 0 to 0.99/);
     const i = parseKnobText('rolloutsPerPrompt', '2.5');
     expect(i.ok).toBe(false);
     if (!i.ok) expect(i.error).toMatch(/an integer from 2 to 64/);
-    expect(describeRange('estimator')).toBe('one of grpo-or, grpo-mr, mt-grpo, mt-grpo-k');
+    expect(describeRange('advantageEstimator')).toBe('one of grpo-or, grpo-mr, mt-grpo, mt-grpo-k');
     expect(parseKnobText('seed', 'abc').ok).toBe(false);
     expect(parseKnobText('seed', '').ok).toBe(false);
   });
