@@ -374,12 +374,13 @@ export class GpuGpt {
 
   /**
    * One supervised step: mean −logp over non-ignored targets (optionally minus entropyBonus·mean entropy),
-   * backward, clip, AdamW. One submit, one readback. Returns the loss of the batch before the update.
+   * backward, clip, AdamW. One submit, one readback (after sleeping `expectedMs`, so Dawn in Node does not spin
+   * a core while SwiftShader works). Returns the loss of the batch before the update.
    */
   async trainStepSft(
     batch: Batch,
     settings: OptimizerSettings,
-    entropyBonus = 0,
+    options: { readonly entropyBonus?: number; readonly expectedMs?: number } = {},
   ): Promise<StepStats & { loss: number; tokens: number }> {
     const acts = this.upload(batch);
     const n = batch.B * batch.T;
@@ -391,7 +392,7 @@ export class GpuGpt {
     for (let i = 0; i < n; i++) {
       if (batch.targets[i] === IGNORE_TARGET) continue;
       gLogp[i] = -1 / count;
-      gEntropy[i] = -entropyBonus / count;
+      gEntropy[i] = -(options.entropyBonus ?? 0) / count;
     }
     this.ctx.write(acts.gLogp, gLogp);
     this.ctx.write(acts.gEntropy, gEntropy);
@@ -400,7 +401,7 @@ export class GpuGpt {
     this.backward(enc, acts);
     this.optimize(enc, settings);
     enc.submit();
-    const [logp, stats] = await this.ctx.readMany([acts.logp, this.adam.stats]);
+    const [logp, stats] = await this.ctx.readMany([acts.logp, this.adam.stats], options.expectedMs);
     let sum = 0;
     for (let i = 0; i < n; i++) if (batch.targets[i] !== IGNORE_TARGET) sum -= logp[i];
     return { loss: sum / count, tokens: count, ...GpuGpt.parseStats(stats) };

@@ -1,0 +1,117 @@
+// Per-step metrics (issue 4's list): what the CLI logs as JSONL and the UI charts. Pure functions over the
+// rollout batch, its reward breakdowns and the few numbers the GPU reports back.
+import type { RewardBreakdown } from '../sandbox/rewards';
+import { exactMatchScore } from '../sandbox/rewards';
+import { parseToolCall } from '../sandbox/tool-call';
+import type { AdvantageStats } from './advantages';
+import type { EvaluationSummary } from './evaluate';
+import type { PolicyLossStats } from './policy-loss-reference';
+import type { RolloutBatch } from './rollout';
+
+export interface RewardMetrics {
+  /** Mean weighted value of each turn-level function per turn index, over rollouts that reached the turn. */
+  readonly toolExecution: readonly number[];
+  readonly answerInResults: readonly number[];
+  /** Mean weighted value of each outcome function. */
+  readonly answerContained: number;
+  readonly exactMatchReward: number;
+  readonly format: number;
+  readonly xmlTags: number;
+  /** Mean and std over rollouts of the total reward R^T + R^O. */
+  readonly rewardMean: number;
+  readonly rewardStd: number;
+  /** Rollouts whose first turn is a parsable tool call. */
+  readonly toolCallRate: number;
+  /** Successful tool executions over executed calls (0 when none). */
+  readonly toolSuccessRate: number;
+  /** Unweighted exact match of the final answer. */
+  readonly exactMatch: number;
+  readonly meanTurns: number;
+}
+
+export interface StepMetrics extends RewardMetrics {
+  readonly step: number;
+  /** Non-finite loss or gradient: AdamW left the parameters untouched. */
+  readonly skipped: boolean;
+  readonly loss: number;
+  readonly policyLoss: number;
+  readonly kl: number;
+  readonly entropy: number;
+  readonly clipLowFraction: number;
+  readonly clipHighFraction: number;
+  readonly ratioMean: number;
+  readonly gradNorm: number;
+  readonly learningRate: number;
+  readonly advantageMean: readonly number[];
+  readonly advantageStd: readonly number[];
+  /** Groups whose outcome reward had no variance, and per turn index for the turn rewards. */
+  readonly zeroStdFraction: number;
+  readonly zeroStdFractionPerTurn: readonly number[];
+  readonly actionTokens: number;
+  readonly rolloutMs: number;
+  readonly toolMs: number;
+  readonly trainMs: number;
+  readonly stepMs: number;
+  /** Generated plus trained tokens per second of the whole step. */
+  readonly tokensPerSec: number;
+  readonly roundTrips: number;
+  readonly heldOut?: EvaluationSummary;
+}
+
+const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+export function rewardMetrics(
+  batch: RolloutBatch,
+  breakdowns: readonly RewardBreakdown[],
+  maxQueryChars: number,
+): RewardMetrics {
+  const K = batch.K;
+  const perTurn = (pick: (b: RewardBreakdown) => readonly number[]) =>
+    Array.from({ length: K }, (_, k) =>
+      mean(breakdowns.filter((b) => pick(b).length > k).map((b) => pick(b)[k])),
+    );
+  const totals = breakdowns.map((b) => b.turnTotal + b.outcomeTotal);
+  const rewardMean = mean(totals);
+  const rewardStd = Math.sqrt(mean(totals.map((x) => (x - rewardMean) ** 2)));
+  const replies = batch.rollouts.flatMap((r) => r.turns.flatMap((t) => (t.reply ? [t.reply] : [])));
+  const firstTurnCalls = batch.rollouts.map((r) =>
+    r.turns[0] && parseToolCall(r.turns[0].text, { maxQueryChars }).ok ? 1 : 0,
+  );
+  return {
+    toolExecution: perTurn((b) => b.turn.toolExecution),
+    answerInResults: perTurn((b) => b.turn.answerInResults),
+    answerContained: mean(breakdowns.map((b) => b.outcome.answerContained)),
+    exactMatchReward: mean(breakdowns.map((b) => b.outcome.exactMatch)),
+    format: mean(breakdowns.map((b) => b.outcome.format)),
+    xmlTags: mean(breakdowns.map((b) => b.outcome.xmlTags)),
+    rewardMean,
+    rewardStd,
+    toolCallRate: mean(firstTurnCalls),
+    toolSuccessRate: mean(replies.map((r) => (r.ok ? 1 : 0))),
+    exactMatch: mean(
+      breakdowns.map((b, i) => exactMatchScore(b.answer, batch.items[Math.floor(i / batch.G)].answers)),
+    ),
+    meanTurns: mean(batch.rollouts.map((r) => r.turns.length)),
+  };
+}
+
+export function lossMetrics(loss: PolicyLossStats) {
+  return {
+    loss: loss.loss,
+    policyLoss: loss.policyLoss,
+    kl: loss.klMean,
+    entropy: loss.entropyMean,
+    clipLowFraction: loss.clipLowFraction,
+    clipHighFraction: loss.clipHighFraction,
+    ratioMean: loss.ratioMean,
+  };
+}
+
+export function advantageMetrics(stats: AdvantageStats) {
+  return {
+    advantageMean: stats.turnMean,
+    advantageStd: stats.turnStd,
+    zeroStdFraction: stats.zeroStdGroupFraction,
+    zeroStdFractionPerTurn: stats.zeroStdTurnFraction,
+  };
+}

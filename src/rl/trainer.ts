@@ -1,0 +1,355 @@
+// The RL loop (DESIGN.md §1): rollouts on the GPU with the sandbox in the loop → rewards on the CPU →
+// advantages on the GPU → μ passes of { forward → clipped surrogate + β·KL − c·entropy → backward → clip →
+// AdamW } → one readback of the step's numbers. Hyperparameter changes wait for the step boundary.
+import {
+  configDiff,
+  type KnobKey,
+  knobSpec,
+  type Result,
+  type RunConfig,
+  resetKnobs,
+  updateRunConfig,
+} from '../core/config';
+import { Rng } from '../core/rng';
+import type { GpuContext } from '../gpu/context';
+import type { Tensor } from '../gpu/tensor';
+import { GpuGpt } from '../model/gpt';
+import { learningRateAt } from '../model/schedule';
+import { DEFAULT_SEARCH_CONFIG } from '../sandbox/config';
+import type { Tokenizer } from '../sandbox/tokenizer';
+import type { QaItem } from '../sandbox/types';
+import { advantageConfigSchema } from './advantage-config';
+import {
+  type AdvantageBuffers,
+  advantageForward,
+  createAdvantageBuffers,
+  uploadRewards,
+} from './advantage-kernel';
+import { advantageStats } from './advantages';
+import { type EvaluationSummary, evaluateGreedy } from './evaluate';
+import { advantageMetrics, lossMetrics, rewardMetrics, type StepMetrics } from './metrics';
+import {
+  createPolicyLossScratch,
+  LOSS_STATS_SIZE,
+  lossWeights,
+  parsePolicyLossStats,
+  policyLoss,
+} from './policy-loss';
+import { type RolloutBatch, RolloutEngine, type RolloutSettings, type SearchCaller } from './rollout';
+import { rewardWeightsOf, scoreBatch, trainingArrays } from './step-data';
+
+export interface TrainerInit {
+  readonly policy: GpuGpt;
+  readonly tokenizer: Tokenizer;
+  readonly search: SearchCaller;
+  readonly trainItems: readonly QaItem[];
+  readonly heldOutItems: readonly QaItem[];
+  readonly config: RunConfig;
+}
+
+export interface HyperparameterChange {
+  readonly step: number;
+  readonly key: KnobKey;
+  readonly from: unknown;
+  readonly to: unknown;
+}
+
+/** What the heatmaps show for one step: every rollout's turn advantages, rewards and tokens. */
+export interface StepSnapshot {
+  readonly step: number;
+  readonly batch: RolloutBatch;
+  readonly aTurn: Float32Array; // (P·G, K)
+  /** Per-token advantage (P·G, T), at the token it applies to (shifted back from the predicting position). */
+  readonly tokenAdvantages: Float32Array;
+  readonly rewards: ReturnType<typeof scoreBatch>['breakdowns'];
+}
+
+/** Per-batch-shape GPU buffers of the loss side (the model owns its activation arena). */
+interface LossBuffers {
+  readonly key: string;
+  readonly logpOld: Tensor;
+  readonly refLogp: Tensor;
+  readonly advantages: Tensor;
+  readonly actionTurn: Tensor;
+  readonly actionMask: Tensor;
+  readonly weights: Tensor;
+  readonly stats: Tensor;
+  readonly partials: Tensor;
+  readonly adv: AdvantageBuffers;
+}
+
+export class Trainer {
+  readonly ctx: GpuContext;
+  readonly policy: GpuGpt;
+  readonly engine: RolloutEngine;
+  readonly changeLog: HyperparameterChange[] = [];
+  private configValue: RunConfig;
+  private pending: Partial<RunConfig> = {};
+  private reference: GpuGpt | null = null;
+  private readonly startParams: Promise<Float32Array>;
+  private readonly trainItems: readonly QaItem[];
+  private readonly heldOutItems: readonly QaItem[];
+  private order: QaItem[] = [];
+  private cursor = 0;
+  private epoch = 0;
+  private buffers: LossBuffers | null = null;
+  /** RL steps completed. */
+  stepCount = 0;
+
+  constructor(init: TrainerInit) {
+    if (init.trainItems.length === 0) throw new Error('no training questions');
+    this.policy = init.policy;
+    this.ctx = init.policy.ctx;
+    this.configValue = init.config;
+    this.trainItems = init.trainItems;
+    this.heldOutItems = init.heldOutItems;
+    const maxSequences = Math.max(
+      init.config.promptsPerStep * init.config.rolloutsPerPrompt,
+      init.config.evalQuestions,
+    );
+    this.engine = new RolloutEngine(init.policy, init.tokenizer, init.search, maxSequences);
+    // The KL reference is the policy as it starts; its copy is made only if β ever becomes positive.
+    this.startParams = init.policy.readParams();
+  }
+
+  get config(): RunConfig {
+    return this.configValue;
+  }
+
+  /**
+   * Queues hyperparameter changes for the next step boundary. Refused as a whole (nothing changes) when a value
+   * is invalid or a knob needs a fresh run (model shape, data); the error says which and why.
+   */
+  setHyperparameters(changes: Partial<RunConfig>): Result<Partial<RunConfig>> {
+    const merged = { ...this.pending, ...changes };
+    const next = updateRunConfig(this.configValue, merged);
+    if (!next.ok) return next;
+    const needReset = resetKnobs(configDiff(this.configValue, next.value));
+    if (needReset.length > 0) {
+      return {
+        ok: false,
+        error: `requires reset: ${needReset.map((k) => `${k} (${knobSpec(k).label})`).join(', ')}`,
+      };
+    }
+    this.pending = merged;
+    return { ok: true, value: merged };
+  }
+
+  private applyPending(): void {
+    if (Object.keys(this.pending).length === 0) return;
+    const next = updateRunConfig(this.configValue, this.pending);
+    this.pending = {};
+    if (!next.ok) return;
+    for (const key of configDiff(this.configValue, next.value)) {
+      this.changeLog.push({
+        step: this.stepCount + 1,
+        key,
+        from: this.configValue[key],
+        to: next.value[key],
+      });
+    }
+    this.configValue = next.value;
+  }
+
+  /** The next P training questions: a seeded shuffle per epoch. */
+  private nextItems(P: number): QaItem[] {
+    const out: QaItem[] = [];
+    while (out.length < P) {
+      if (this.cursor >= this.order.length) {
+        this.order = new Rng(this.configValue.seed).fork(`epoch-${this.epoch++}`).shuffled(this.trainItems);
+        this.cursor = 0;
+      }
+      out.push(this.order[this.cursor++]);
+    }
+    return out;
+  }
+
+  rolloutSettings(step: number): RolloutSettings {
+    const c = this.configValue;
+    return {
+      rolloutsPerPrompt: c.rolloutsPerPrompt,
+      maxTurns: c.maxTurns,
+      maxTurnTokens: c.maxTurnTokens,
+      temperature: c.temperature,
+      topK: c.topK,
+      topP: c.topP,
+      seed: c.seed,
+      step,
+      hideToolResults: c.hideToolResults,
+      searchTopK: c.searchTopK,
+      resultTokenBudget: c.resultTokenBudget,
+    };
+  }
+
+  private lossBuffers(n: number, T: number, P: number, G: number, K: number): LossBuffers {
+    const key = `${n}x${T}x${P}x${G}x${K}`;
+    if (this.buffers?.key === key) return this.buffers;
+    if (this.buffers) {
+      const { key: _k, adv, ...tensors } = this.buffers;
+      for (const t of [...Object.values(tensors), ...Object.values(adv)]) this.ctx.destroyBuffer(t.buffer);
+    }
+    const t = (name: string, dtype: 'f32' | 'u32' = 'f32') => this.ctx.tensor(`rl.${name}`, [n, T], dtype);
+    this.buffers = {
+      key,
+      logpOld: t('logpOld'),
+      refLogp: t('refLogp'),
+      advantages: t('advantages'),
+      actionTurn: t('actionTurn', 'u32'),
+      actionMask: t('actionMask', 'u32'),
+      weights: t('weights'),
+      stats: this.ctx.tensor('rl.lossStats', [LOSS_STATS_SIZE]),
+      partials: createPolicyLossScratch(this.ctx, n * T),
+      adv: createAdvantageBuffers(this.ctx, { prompts: P, rolloutsPerPrompt: G, maxTurns: K }),
+    };
+    return this.buffers;
+  }
+
+  private async referenceModel(): Promise<GpuGpt> {
+    this.reference ??= new GpuGpt(this.ctx, this.policy.layout, await this.startParams);
+    return this.reference;
+  }
+
+  /** One RL step. Returns its metrics and the snapshot the heatmaps draw. */
+  async step(): Promise<{ metrics: StepMetrics; snapshot: StepSnapshot }> {
+    this.applyPending();
+    const c = this.configValue;
+    const stepNumber = this.stepCount + 1;
+    const stepStart = performance.now();
+    const readsBefore = this.ctx.readbacks;
+    const items = this.nextItems(c.promptsPerStep);
+    const batch = await this.engine.generate(items, this.rolloutSettings(stepNumber));
+    const trainStart = performance.now();
+    const { P, G, K, T } = batch;
+    const n = P * G;
+    const { breakdowns, rewards } = scoreBatch(batch, rewardWeightsOf(c));
+    const arrays = trainingArrays(batch);
+    const buffers = this.lossBuffers(n, T, P, G, K);
+    const modelBatch = { B: n, T, tokens: batch.tokens, targets: arrays.targets, keyMask: batch.keyMask };
+    const acts = this.policy.upload(modelBatch);
+    this.ctx.write(buffers.actionTurn, arrays.actionTurn);
+    this.ctx.write(buffers.actionMask, arrays.actionMask);
+    this.ctx.write(buffers.weights, lossWeights(arrays.actionMask, n, T, c.lossAggregation));
+    uploadRewards(this.ctx, buffers.adv, rewards);
+    const advantageOptions = advantageConfigSchema.parse(c);
+    const shape = { prompts: P, rolloutsPerPrompt: G, maxTurns: K };
+    let reference: GpuGpt | null = null;
+    if (c.klCoef > 0) {
+      reference = await this.referenceModel();
+      const refActs = reference.upload(modelBatch);
+      const enc = this.ctx.encoder('reference');
+      reference.forward(enc, refActs);
+      enc.copy(refActs.logp, buffers.refLogp);
+      enc.submit();
+    }
+    const lr = learningRateAt(stepNumber, {
+      learningRate: c.learningRate,
+      warmupSteps: c.warmupSteps,
+      schedule: c.lrSchedule,
+      totalSteps: c.steps,
+      minLearningRateRatio: c.minLearningRateRatio,
+    });
+    const optimizer = {
+      lr,
+      beta1: c.beta1,
+      beta2: c.beta2,
+      eps: c.adamEps,
+      weightDecay: c.weightDecay,
+      maxGradNorm: c.maxGradNorm,
+    };
+    const hyper = { clipLow: c.clipLow, clipHigh: c.clipHigh, klCoef: c.klCoef, entropyCoef: c.entropyCoef };
+    for (let pass = 0; pass < c.policyEpochs; pass++) {
+      const enc = this.ctx.encoder(`rl-pass-${pass}`);
+      this.policy.forward(enc, acts);
+      if (pass === 0) {
+        // The policy has not moved yet: this forward's log-probs are the rollout policy's (logp_old).
+        enc.copy(acts.logp, buffers.logpOld);
+        advantageForward(
+          enc,
+          buffers.advantages,
+          buffers.adv,
+          buffers.actionTurn,
+          buffers.actionMask,
+          shape,
+          advantageOptions,
+        );
+      }
+      policyLoss(
+        enc,
+        { gLogp: acts.gLogp, gEntropy: acts.gEntropy, stats: buffers.stats, partials: buffers.partials },
+        {
+          logp: acts.logp,
+          entropy: acts.entropy,
+          logpOld: buffers.logpOld,
+          refLogp: reference ? buffers.refLogp : null,
+          advantages: buffers.advantages,
+          weights: buffers.weights,
+        },
+        hyper,
+      );
+      this.policy.backward(enc, acts);
+      this.policy.optimize(enc, optimizer);
+      enc.submit();
+    }
+    // The step's one readback: loss and gradient stats, turn and token advantages, zero-std flags.
+    const [lossStats, gradStats, tokenAdv, aTurn, groupFlags] = await this.ctx.readMany([
+      buffers.stats,
+      this.policy.statsTensor,
+      buffers.advantages,
+      buffers.adv.aTurn,
+      buffers.adv.groupFlags,
+    ]);
+    const turnStats = advantageStats(aTurn, groupFlags, rewards.turns, rewards, c.filterZeroStdGroups);
+    const loss = parsePolicyLossStats(lossStats);
+    const grad = GpuGpt.parseStats(gradStats);
+    this.stepCount = stepNumber;
+    const end = performance.now();
+    const trainedTokens = n * T * c.policyEpochs;
+    const generated = batch.lossMask.reduce((a, b) => a + b, 0);
+    const metrics: StepMetrics = {
+      step: stepNumber,
+      ...rewardMetrics(batch, breakdowns, DEFAULT_SEARCH_CONFIG.maxQueryChars),
+      ...lossMetrics(loss),
+      ...advantageMetrics(turnStats),
+      skipped: grad.skipped || loss.nonFiniteTokens > 0,
+      gradNorm: grad.gradNorm,
+      learningRate: lr,
+      actionTokens: loss.tokens,
+      rolloutMs: batch.timings.rolloutMs,
+      toolMs: batch.timings.toolMs,
+      trainMs: end - trainStart,
+      stepMs: end - stepStart,
+      tokensPerSec: (generated + trainedTokens) / ((end - stepStart) / 1000),
+      roundTrips: this.ctx.readbacks - readsBefore,
+    };
+    // Advantages were computed at predicting positions; the heatmap wants them on the tokens they score.
+    const tokenAdvantages = new Float32Array(n * T);
+    for (let r = 0; r < n; r++)
+      for (let t = 0; t + 1 < T; t++) tokenAdvantages[r * T + t + 1] = tokenAdv[r * T + t];
+    return {
+      metrics,
+      snapshot: {
+        step: stepNumber,
+        batch,
+        aTurn: aTurn as Float32Array,
+        tokenAdvantages,
+        rewards: breakdowns,
+      },
+    };
+  }
+
+  /** Greedy held-out evaluation on the first `evalQuestions` held-out items. */
+  async evaluate(): Promise<EvaluationSummary> {
+    const items = this.heldOutItems.slice(0, this.configValue.evalQuestions);
+    const result = await evaluateGreedy(
+      this.engine,
+      items,
+      this.rolloutSettings(0),
+      rewardWeightsOf(this.configValue),
+    );
+    return result.summary;
+  }
+
+  destroy(): void {
+    this.reference?.destroy();
+  }
+}
