@@ -1,0 +1,297 @@
+// The rollout engine (DESIGN.md §4): P questions × G rollouts decode in lockstep with the KV cache, the sandbox
+// answers every tool call of a turn in one batch, and the result tokens are appended before the next turn.
+//
+// Per policy turn k:  prefill (beginTurn) → maxTurnTokens decode steps recorded into ONE encoder, sampling and
+// stop detection on the GPU → ONE readback → CPU: cut each sequence's new ids (kept verbatim: token-in /
+// token-out, nothing is re-encoded), decode their text, send every `</tool>` turn to the sandbox in one call,
+// append each `<result> … </result>` (loss mask 0) → next turn while anyone is still active and k + 1 < K.
+// So GPU→CPU round trips per batch = turns taken, whatever the number of tokens decoded.
+
+import { counterHash } from '../core/rng';
+import { KvDecoder, type SamplingSettings } from '../model/decode';
+import type { GpuGpt } from '../model/gpt';
+import { DONE } from '../model/sample';
+import { DEFAULT_SEARCH_CONFIG } from '../sandbox/config';
+import { TOOL_ERROR_MESSAGES, type ToolErrorCode } from '../sandbox/phrases';
+import type { SearchOptions } from '../sandbox/search';
+import type { Tokenizer } from '../sandbox/tokenizer';
+import { formatToolError } from '../sandbox/tool-call';
+import { type PolicyTurn, promptText, type Rollout } from '../sandbox/transcript';
+import type { QaItem } from '../sandbox/types';
+import { type SearchCaller, safeRunBatch } from './search-caller';
+import { NO_TURN, PAD_ID, SequenceBuffer } from './sequences';
+
+export type { SearchCaller };
+export { NO_TURN };
+
+export interface RolloutSettings {
+  /** G: rollouts per question, sharing its prompt. */
+  readonly rolloutsPerPrompt: number;
+  /** K: policy turns per rollout at most. */
+  readonly maxTurns: number;
+  /** A turn that reaches this many tokens without a stop token is cut (and the rollout ends). */
+  readonly maxTurnTokens: number;
+  readonly temperature: number;
+  readonly topK: number;
+  readonly topP: number;
+  /** With `step`, keys the GPU sampler's counter RNG (with sequence and position): a batch is reproducible. */
+  readonly seed: number;
+  readonly step: number;
+  /** Zeroes keyMask on result tokens in the returned batch (training); generation always sees the results. */
+  readonly hideToolResults: boolean;
+  readonly searchTopK: number;
+  readonly resultTokenBudget: number;
+}
+
+export interface RolloutBatch {
+  readonly P: number;
+  readonly G: number;
+  readonly K: number;
+  /** Context length (Tmax) of every row. */
+  readonly T: number;
+  /** The P questions; rollout i answers items[⌊i / G⌋]. */
+  readonly items: readonly QaItem[];
+  readonly tokens: Uint32Array; // (P·G, T) the sampled ids verbatim; PAD_ID after each length
+  readonly lengths: Uint32Array; // (P·G)
+  readonly turnIndex: Uint32Array; // (P·G, T) policy turn k of policy tokens; NO_TURN elsewhere
+  readonly lossMask: Uint32Array; // (P·G, T) 1 exactly on policy tokens
+  readonly keyMask: Uint32Array; // (P·G, T) 1 on real tokens (0 on result tokens with hideToolResults)
+  readonly rollouts: readonly Rollout[];
+  readonly turnsTaken: Uint32Array; // (P·G)
+  readonly firstResultTurn: Int32Array; // (P·G) first turn answered by a <result>, −1 if none
+  readonly timings: { readonly rolloutMs: number; readonly decodeMs: number; readonly toolMs: number };
+  /** GPU→CPU readbacks during generation (one per turn). */
+  readonly roundTrips: number;
+  readonly toolCalls: number;
+  readonly toolFailures: number;
+}
+
+/** Row lengths are rounded up to this, so that the model's activation arena is rarely reallocated. */
+const ROW_ALIGN = 32;
+
+export class RolloutEngine {
+  readonly model: GpuGpt;
+  readonly tokenizer: Tokenizer;
+  readonly search: SearchCaller;
+  /** The most sequences (P·G) one batch may hold; each turn decodes only the active ones. */
+  readonly maxSequences: number;
+  /** Decoders by `${rows}x${rowLength}`: small (per-step buffers); the KV cache is the model's arena. */
+  private readonly decoders = new Map<string, KvDecoder>();
+  /** Measured time of one decode step per row, so the readback sleeps instead of spinning a core. */
+  private msPerRowStep = 0.5;
+
+  constructor(model: GpuGpt, tokenizer: Tokenizer, search: SearchCaller, maxSequences: number) {
+    if (tokenizer.vocabSize > model.config.vocabSize) {
+      throw new RangeError(
+        `the tokenizer has ${tokenizer.vocabSize} tokens, the model only ${model.config.vocabSize}`,
+      );
+    }
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.search = search;
+    this.maxSequences = maxSequences;
+  }
+
+  async generate(items: readonly QaItem[], settings: RolloutSettings): Promise<RolloutBatch> {
+    const started = performance.now();
+    const ctx = this.model.ctx;
+    const readbacksBefore = ctx.readbacks;
+    const { rolloutsPerPrompt: G, maxTurns: K } = settings;
+    const P = items.length;
+    const n = P * G;
+    checkSettings(settings, P, this.maxSequences);
+    const special = this.tokenizer.special;
+    const prompts = items.map((item) => this.tokenizer.encode(promptText(item.question)));
+    const T = this.rowLength(Math.max(...prompts.map((ids) => ids.length)), settings);
+    const seqs = new SequenceBuffer(n, T);
+    prompts.forEach((ids, p) => {
+      if (ids.length >= T) {
+        throw new RangeError(`question ${items[p].id} takes ${ids.length} tokens, the context holds ${T}`);
+      }
+      for (let g = 0; g < G; g++) seqs.append(p * G + g, ids, 'prompt');
+    });
+    const active = Array.from({ length: n }, () => true);
+    const turns: PolicyTurn[][] = Array.from({ length: n }, () => []);
+    const turnsTaken = new Uint32Array(n);
+    const firstResultTurn = new Int32Array(n).fill(-1);
+    const search: SearchOptions = {
+      topK: settings.searchTopK,
+      resultTokenBudget: settings.resultTokenBudget,
+      maxQueryChars: DEFAULT_SEARCH_CONFIG.maxQueryChars,
+    };
+    let decodeMs = 0;
+    let toolMs = 0;
+    let toolCalls = 0;
+    let toolFailures = 0;
+
+    for (let k = 0; k < K && active.some((a) => a); k++) {
+      const turnStart = performance.now();
+      const rows = active.flatMap((a, b) => (a ? [b] : []));
+      const generated = await this.decodeTurn(seqs, rows, settings, k);
+      decodeMs += performance.now() - turnStart;
+
+      const calls: { b: number; text: string }[] = [];
+      rows.forEach((b, r) => {
+        const ids = generated.ids[r];
+        seqs.append(b, ids, 'policy', k);
+        turnsTaken[b] = k + 1;
+        const text = this.tokenizer.decode(Array.from(ids));
+        const calledTool = generated.done[r] === DONE.stopToken && ids[ids.length - 1] === special.toolClose;
+        // A call on the last allowed turn just ends the rollout: no turn is left to read its result.
+        if (calledTool && k + 1 < K) {
+          calls.push({ b, text });
+        } else {
+          turns[b].push({ text });
+          active[b] = false;
+        }
+      });
+      if (calls.length === 0) continue;
+
+      const toolStart = performance.now();
+      const replies = await safeRunBatch(
+        this.search,
+        calls.map((c) => c.text),
+        search,
+      );
+      toolMs += performance.now() - toolStart;
+      toolCalls += calls.length;
+      calls.forEach(({ b, text }, j) => {
+        const reply = replies[j];
+        if (!reply.ok) toolFailures++;
+        const resultIds = this.tokenizer.encode(reply.text);
+        // The next turn needs at least one free position after the result; otherwise the rollout ends here
+        // and the policy never saw the reply, so the transcript does not carry it either.
+        if (resultIds.length >= seqs.room(b)) {
+          turns[b].push({ text });
+          active[b] = false;
+          return;
+        }
+        seqs.append(b, resultIds, 'sandbox');
+        turns[b].push({ text, reply: { ok: reply.ok, text: reply.text } });
+        if (firstResultTurn[b] < 0) firstResultTurn[b] = k;
+      });
+    }
+
+    return {
+      P,
+      G,
+      K,
+      T,
+      items,
+      tokens: seqs.tokens,
+      lengths: seqs.lengths,
+      turnIndex: seqs.turnIndex,
+      lossMask: seqs.lossMask,
+      keyMask: seqs.keyMask(settings.hideToolResults),
+      rollouts: turns.map((t, i) => ({ question: items[Math.floor(i / G)].question, turns: t })),
+      turnsTaken,
+      firstResultTurn,
+      timings: { rolloutMs: performance.now() - started, decodeMs, toolMs },
+      roundTrips: ctx.readbacks - readbacksBefore,
+      toolCalls,
+      toolFailures,
+    };
+  }
+
+  /**
+   * Row length of a batch: the longest transcript the settings allow (prompt, K turns, K − 1 results),
+   * rounded up to a multiple of 32 so it rarely changes between steps, within the model's context. The
+   * prefill is a forward pass over every row position, so a shorter row is a proportionally cheaper turn.
+   */
+  rowLength(longestPrompt: number, s: RolloutSettings): number {
+    const longest =
+      longestPrompt +
+      s.maxTurns * s.maxTurnTokens +
+      (s.maxTurns - 1) * this.longestReply(s.resultTokenBudget);
+    return Math.min(this.model.config.contextLength, Math.ceil(longest / ROW_ALIGN) * ROW_ALIGN);
+  }
+
+  /** Tokens of the longest `<result> … </result>` the sandbox writes: a full passage budget or an error. */
+  private longestReply(resultTokenBudget: number): number {
+    const errors = (Object.keys(TOOL_ERROR_MESSAGES) as ToolErrorCode[]).map(
+      (code) => this.tokenizer.encode(formatToolError(code)).length,
+    );
+    return Math.max(resultTokenBudget + 2, ...errors);
+  }
+
+  /**
+   * One policy turn for the sequences in `rows`: they are packed into a decoder of ⌈rows/8⌉·8 rows (later
+   * turns usually have far fewer active sequences, and prefill cost is linear in rows), prefilled, decoded
+   * for up to maxTurnTokens steps in one encoder, and read back once. Returns each row's new ids, verbatim
+   * from the GPU's token buffer, and its DONE code.
+   *
+   * The sampler keys its RNG by (seed, step, row, position). Rows are repacked every turn, so turn k > 0
+   * uses the seed counterHash(seed, k): a row index reused by another sequence in a later turn then draws
+   * independent numbers. Turn 0 uses the plain seed (rows = sequences there).
+   */
+  private async decodeTurn(
+    seqs: SequenceBuffer,
+    rows: readonly number[],
+    s: RolloutSettings,
+    turn: number,
+  ): Promise<{ ids: Uint32Array[]; done: Uint32Array }> {
+    const T = seqs.T;
+    const B = Math.min(this.maxSequences, Math.ceil(rows.length / 8) * 8);
+    const decoder = this.decoderFor(B, T);
+    const tokens = new Uint32Array(B * T).fill(PAD_ID);
+    const lengths = Array.from({ length: B }, () => 1);
+    const active = Array.from({ length: B }, (_, r) => r < rows.length);
+    rows.forEach((b, r) => {
+      tokens.set(seqs.tokens.subarray(b * T, b * T + seqs.lengths[b]), r * T);
+      lengths[r] = seqs.lengths[b];
+    });
+    // Generation attends to every written token, results included; causality hides the unwritten rest.
+    decoder.beginTurn(tokens, lengths, new Uint32Array(B * T).fill(1), active);
+    const steps = Math.min(s.maxTurnTokens, T - Math.min(...lengths.slice(0, rows.length)));
+    const special = this.tokenizer.special;
+    const sampling: SamplingSettings = {
+      temperature: s.temperature,
+      topK: s.topK,
+      topP: s.topP,
+      seed: turn === 0 ? s.seed : counterHash(s.seed, turn),
+      step: s.step,
+      stopTokens: [special.toolClose, special.answerClose, special.eos],
+      maxTurnTokens: s.maxTurnTokens,
+    };
+    const started = performance.now();
+    const enc = this.model.ctx.encoder('rollout-turn');
+    decoder.decode(enc, steps, sampling);
+    enc.submit();
+    const snapshot = await decoder.read(0.8 * this.msPerRowStep * B * steps);
+    this.msPerRowStep = (performance.now() - started) / (B * steps);
+    return {
+      ids: rows.map((_, r) => snapshot.tokens.slice(r * T + lengths[r], r * T + snapshot.positions[r] + 1)),
+      done: snapshot.done.slice(0, rows.length),
+    };
+  }
+
+  private decoderFor(B: number, T: number): KvDecoder {
+    const key = `${B}x${T}`;
+    let decoder = this.decoders.get(key);
+    if (!decoder) {
+      decoder = new KvDecoder(this.model, B, T);
+      this.decoders.set(key, decoder);
+    }
+    return decoder;
+  }
+
+  destroy(): void {
+    for (const decoder of this.decoders.values()) decoder.destroy();
+    this.decoders.clear();
+  }
+}
+
+function checkSettings(s: RolloutSettings, P: number, maxSequences: number): void {
+  const positiveInt = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  };
+  positiveInt('rolloutsPerPrompt', s.rolloutsPerPrompt);
+  positiveInt('maxTurns', s.maxTurns);
+  positiveInt('maxTurnTokens', s.maxTurnTokens);
+  if (P < 1) throw new RangeError('generate needs at least one question');
+  if (P * s.rolloutsPerPrompt > maxSequences) {
+    throw new RangeError(
+      `${P} questions × ${s.rolloutsPerPrompt} rollouts exceed the engine's ${maxSequences} sequences`,
+    );
+  }
+}

@@ -1,0 +1,56 @@
+// Transcripts as supervised batches, for the SFT warm start (src/cli/pretrain.ts) and tests: the rows are
+// built exactly like rollout rows (prompt, policy turns, sandbox results, left-aligned, padding after), and
+// only policy tokens are targets, so the base policy learns to write turns, never to imitate the sandbox.
+import type { Batch } from '../model/gpt';
+import { IGNORE_TARGET } from '../model/gpt';
+import type { Tokenizer } from '../sandbox/tokenizer';
+import { type Rollout, transcriptSegments } from '../sandbox/transcript';
+import { NO_TURN, policyTargets, SequenceBuffer } from './sequences';
+
+export interface EncodedTranscript {
+  readonly ids: readonly number[];
+  /** 1 on policy tokens (per position of ids). */
+  readonly policy: readonly number[];
+}
+
+/**
+ * Token ids of a transcript, segment by segment, with no `<eos>`: a rollout ends at the `</answer>` stop
+ * token, so the warm start sees the same sequence shape as the RL batches it will be trained on next.
+ */
+export function encodeTranscript(rollout: Rollout, tokenizer: Tokenizer): EncodedTranscript {
+  const ids: number[] = [];
+  const policy: number[] = [];
+  for (const segment of transcriptSegments(rollout, { eos: false })) {
+    const segmentIds = tokenizer.encode(segment.text);
+    ids.push(...segmentIds);
+    for (let i = 0; i < segmentIds.length; i++) policy.push(segment.role === 'policy' ? 1 : 0);
+  }
+  return { ids, policy };
+}
+
+/** A (B, T) batch of transcripts, B = rows.length; each row must fit in T. */
+export function sftBatch(rows: readonly EncodedTranscript[], T: number): Batch {
+  const B = rows.length;
+  const seqs = new SequenceBuffer(B, T);
+  rows.forEach((row, b) => {
+    if (row.ids.length > T)
+      throw new RangeError(`transcript ${b} has ${row.ids.length} tokens, rows hold ${T}`);
+    // Runs of one role, so the buffer records roles exactly as a rollout would (turn numbers do not matter).
+    let start = 0;
+    for (let i = 1; i <= row.ids.length; i++) {
+      if (i === row.ids.length || row.policy[i] !== row.policy[start]) {
+        const ids = row.ids.slice(start, i);
+        if (row.policy[start] === 1) seqs.append(b, ids, 'policy', 0);
+        else seqs.append(b, ids, start === 0 ? 'prompt' : 'sandbox', NO_TURN);
+        start = i;
+      }
+    }
+  });
+  return {
+    B,
+    T,
+    tokens: seqs.tokens,
+    targets: policyTargets(seqs.tokens, seqs.lossMask, B, T, IGNORE_TARGET),
+    keyMask: seqs.keyMask(false),
+  };
+}
