@@ -56,3 +56,18 @@ describe('run config', () => {
     expect(flagName('turnAdvantageCoef')).toBe('turn-advantage-coef');
   });
 });
+
+describe('presets', () => {
+  it('every preset validates; the paper three differ only in the estimator', async () => {
+    const { PRESETS, presetConfig } = await import('../../../src/core/presets');
+    const configs = PRESETS.map((p) => presetConfig(p.name));
+    for (const c of configs) expect(c.ok).toBe(true);
+    const paper = ['paper-grpo-or', 'paper-grpo-mr', 'paper-mt-grpo'].map((n) => presetConfig(n));
+    const values = paper.map((c) => (c.ok ? c.value : DEFAULT_CONFIG));
+    expect(configDiff(values[0], values[1])).toEqual(['advantageEstimator']);
+    expect(configDiff(values[0], values[2])).toEqual(['advantageEstimator']);
+    const unknown = presetConfig('nope');
+    expect(unknown.ok).toBe(false);
+    if (!unknown.ok) expect(unknown.error).toMatch(/one of paper-mt-grpo/);
+  });
+});
