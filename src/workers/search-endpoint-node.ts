@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SearchEndpoint } from './search-endpoint';
 
-const ENTRY = new URL('./search.node-worker.ts', import.meta.url).href;
+/** The worker's entry; bundled callers (the CLI, whose import.meta.url is the bundle's) pass their own. */
+const DEFAULT_ENTRY = new URL('./search.node-worker.ts', import.meta.url).href;
 
 /**
  * URL of tsx's ESM API. `require.resolve('tsx/esm/api')` would pick the CommonJS build, which cannot load
@@ -22,16 +23,16 @@ function tsxEsmApiUrl(): string {
   return pathToFileURL(join(dirname(manifest), pkg.exports['./esm/api'].import.default)).href;
 }
 
-function bootstrapSource(): string {
+function bootstrapSource(entry: string): string {
   const tsxApi = tsxEsmApiUrl();
   // A failure to load is rethrown outside the promise so it surfaces as the worker's `error` event.
   return `import(${JSON.stringify(tsxApi)})
-  .then((api) => (api.tsImport ?? api.default.tsImport)(${JSON.stringify(ENTRY)}, ${JSON.stringify(ENTRY)}))
+  .then((api) => (api.tsImport ?? api.default.tsImport)(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))
   .catch((error) => setTimeout(() => { throw error; }));`;
 }
 
-export function createNodeSearchEndpoint(): SearchEndpoint {
-  const worker = new Worker(bootstrapSource(), { eval: true, name: 'search' });
+export function createNodeSearchEndpoint(entry: string = DEFAULT_ENTRY): SearchEndpoint {
+  const worker = new Worker(bootstrapSource(entry), { eval: true, name: 'search' });
   let terminated = false;
   return {
     post: (request) => worker.postMessage(request),

@@ -1,0 +1,128 @@
+// What every headless command needs before it can train: the corpus and tokenizer, the policy (from the
+// shipped base checkpoint, or freshly initialised), a WebGPU device (Dawn), and the search worker.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { KnobKey, RunConfig } from '../core/config';
+import type { ModelConfig } from '../core/model-config';
+import { Rng } from '../core/rng';
+import { GpuContext } from '../gpu/context';
+import { decodeSafetensors } from '../model/checkpoint';
+import { GpuGpt } from '../model/gpt';
+import { initParams } from '../model/init';
+import { buildLayout } from '../model/layout';
+import { DEFAULT_SEARCH_CONFIG } from '../sandbox/config';
+import { type OpenCorpus, openCorpus } from '../sandbox/load';
+import { loadCorpusFromDisk } from '../sandbox/load-node';
+import type { QaItem } from '../sandbox/types';
+import { SearchClient } from '../workers/search-client';
+import { createNodeSearchEndpoint } from '../workers/search-endpoint-node';
+
+/** The repository root: this file is bundled into <root>/.cache/node/ by scripts/run.mjs. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BASE_CHECKPOINT = resolve(REPO_ROOT, 'public/base-policy.safetensors');
+const SEARCH_WORKER_ENTRY = pathToFileURL(resolve(REPO_ROOT, 'src/workers/search.node-worker.ts')).href;
+
+const MODEL_KNOBS = ['layers', 'heads', 'width', 'contextLength'] as const satisfies readonly KnobKey[];
+
+export interface RunSetup {
+  readonly ctx: GpuContext;
+  readonly policy: GpuGpt;
+  readonly corpus: OpenCorpus;
+  readonly search: SearchClient;
+  readonly config: RunConfig;
+  readonly trainItems: readonly QaItem[];
+  readonly heldOutItems: readonly QaItem[];
+  readonly testItems: readonly QaItem[];
+  readonly source: string;
+  close(): void;
+}
+
+export function questionsOf(corpus: OpenCorpus, config: RunConfig, split: QaItem['split']): QaItem[] {
+  return corpus.artifacts.qa.filter(
+    (q) => q.split === split && (config.questionFamily === 'mixed' || q.family === config.questionFamily),
+  );
+}
+
+/**
+ * `checkpoint`: a safetensors path, or 'none' for a fresh policy shaped by the config's model knobs. From a
+ * checkpoint the model's shape is the checkpoint's; an explicit, different model knob is an error.
+ */
+export async function setupRun(
+  config: RunConfig,
+  checkpoint: string,
+  explicit: readonly KnobKey[],
+): Promise<RunSetup> {
+  const loaded = await loadCorpusFromDisk();
+  if (!loaded.ok) throw new Error(`corpus: ${loaded.error}`);
+  const corpus = openCorpus(loaded.value);
+  const vocabSize = Math.ceil(corpus.tokenizer.vocabSize / 64) * 64;
+  let params: Float32Array;
+  let model: ModelConfig;
+  let source: string;
+  if (checkpoint === 'none') {
+    model = {
+      vocabSize,
+      contextLength: config.contextLength,
+      layers: config.layers,
+      heads: config.heads,
+      width: config.width,
+    };
+    params = initParams(buildLayout(model), new Rng(config.seed).fork('init'));
+    source = 'fresh initialisation';
+  } else {
+    const bytes = await readFile(checkpoint).catch((e: unknown) => {
+      throw new Error(
+        `cannot read checkpoint ${checkpoint}: ${e instanceof Error ? e.message : String(e)} (build it with npm run pretrain, or pass --checkpoint none)`,
+      );
+    });
+    const decoded = decodeSafetensors(new Uint8Array(bytes));
+    if (!decoded.ok) throw new Error(`${checkpoint}: ${decoded.error}`);
+    model = decoded.meta.model;
+    if (model.vocabSize < corpus.tokenizer.vocabSize) {
+      throw new Error(
+        `${checkpoint}: vocabulary ${model.vocabSize} is smaller than the tokenizer's ${corpus.tokenizer.vocabSize}`,
+      );
+    }
+    const conflicts = MODEL_KNOBS.filter((k) => explicit.includes(k) && config[k] !== model[k]);
+    if (conflicts.length > 0) {
+      throw new Error(
+        `the checkpoint fixes the model shape (${conflicts.map((k) => `${k} ${model[k]}`).join(', ')}); pass --checkpoint none to train a fresh policy of another shape`,
+      );
+    }
+    params = decoded.params;
+    source = checkpoint;
+  }
+  const shaped: RunConfig = {
+    ...config,
+    layers: model.layers,
+    heads: model.heads,
+    width: model.width,
+    contextLength: model.contextLength,
+  };
+  const ctx = await GpuContext.create();
+  const policy = await GpuGpt.create(ctx, buildLayout(model), params);
+  const search = new SearchClient(() => createNodeSearchEndpoint(SEARCH_WORKER_ENTRY), {
+    passages: corpus.passages,
+    search: {
+      ...DEFAULT_SEARCH_CONFIG,
+      topK: config.searchTopK,
+      resultTokenBudget: config.resultTokenBudget,
+    },
+  });
+  return {
+    ctx,
+    policy,
+    corpus,
+    search,
+    config: shaped,
+    trainItems: questionsOf(corpus, shaped, 'train'),
+    heldOutItems: questionsOf(corpus, shaped, 'validation'),
+    testItems: questionsOf(corpus, shaped, 'test'),
+    source,
+    close() {
+      search.close();
+      policy.destroy();
+    },
+  };
+}
