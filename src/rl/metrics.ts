@@ -1,7 +1,9 @@
 // Per-step metrics (issue 4's list): what the CLI logs as JSONL and the UI charts. Pure functions over the
 // rollout batch, its reward breakdowns and the few numbers the GPU reports back.
+
+import type { RewardWeights } from '../sandbox/config';
 import type { RewardBreakdown } from '../sandbox/rewards';
-import { exactMatchScore } from '../sandbox/rewards';
+import { answerInResultsScore, exactMatchScore } from '../sandbox/rewards';
 import { parseToolCall } from '../sandbox/tool-call';
 import type { AdvantageStats } from './advantages';
 import type { EvaluationSummary } from './evaluate';
@@ -26,6 +28,10 @@ export interface RewardMetrics {
   readonly toolSuccessRate: number;
   /** Unweighted exact match of the final answer. */
   readonly exactMatch: number;
+  /** Fraction of rollouts whose some search result held an accepted answer. */
+  readonly answerInResultsRate: number;
+  /** Mean format score in [0, 1] (the format reward divided by its weight; 0 when the weight is 0). */
+  readonly formatScore: number;
   readonly meanTurns: number;
 }
 
@@ -64,6 +70,7 @@ export function rewardMetrics(
   batch: RolloutBatch,
   breakdowns: readonly RewardBreakdown[],
   maxQueryChars: number,
+  weights: RewardWeights,
 ): RewardMetrics {
   const K = batch.K;
   const perTurn = (pick: (b: RewardBreakdown) => readonly number[]) =>
@@ -92,6 +99,14 @@ export function rewardMetrics(
       breakdowns.map((b, i) => exactMatchScore(b.answer, batch.items[Math.floor(i / batch.G)].answers)),
     ),
     meanTurns: mean(batch.rollouts.map((r) => r.turns.length)),
+    answerInResultsRate: mean(
+      batch.rollouts.map((r, i) =>
+        r.turns.some((t) => answerInResultsScore(t, batch.items[Math.floor(i / batch.G)].answers) === 1)
+          ? 1
+          : 0,
+      ),
+    ),
+    formatScore: weights.format > 0 ? mean(breakdowns.map((b) => b.outcome.format / weights.format)) : 0,
   };
 }
 

@@ -307,7 +307,7 @@ export class Trainer {
     const generated = batch.lossMask.reduce((a, b) => a + b, 0);
     const metrics: StepMetrics = {
       step: stepNumber,
-      ...rewardMetrics(batch, breakdowns, DEFAULT_SEARCH_CONFIG.maxQueryChars),
+      ...rewardMetrics(batch, breakdowns, DEFAULT_SEARCH_CONFIG.maxQueryChars, rewardWeightsOf(c)),
       ...lossMetrics(loss),
       ...advantageMetrics(turnStats),
       skipped: grad.skipped || loss.nonFiniteTokens > 0,
