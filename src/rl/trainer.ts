@@ -61,6 +61,13 @@ export interface StepSnapshot {
   readonly aTurn: Float32Array; // (P·G, K)
   /** Per-token advantage (P·G, T), at the token it applies to (shifted back from the predicting position). */
   readonly tokenAdvantages: Float32Array;
+  /**
+   * Per-token log-probs (P·G, T), shifted like tokenAdvantages, read back in the step's one readback (2·P·G·T
+   * floats): `logpOld` is the rollout policy's; `logpLast` the policy's at the last of the μ passes, before its
+   * update (equal to logpOld when μ = 1). Meaningful on policy tokens only.
+   */
+  readonly logpOld: Float32Array;
+  readonly logpLast: Float32Array;
   readonly rewards: ReturnType<typeof scoreBatch>['breakdowns'];
 }
 
@@ -290,14 +297,17 @@ export class Trainer {
       this.policy.optimize(enc, optimizer);
       enc.submit();
     }
-    // The step's one readback: loss and gradient stats, turn and token advantages, zero-std flags.
-    const [lossStats, gradStats, tokenAdv, aTurn, groupFlags] = await this.ctx.readMany([
-      buffers.stats,
-      this.policy.statsTensor,
-      buffers.advantages,
-      buffers.adv.aTurn,
-      buffers.adv.groupFlags,
-    ]);
+    // The step's one readback: loss and gradient stats, turn and token advantages, zero-std flags, log-probs.
+    const [lossStats, gradStats, tokenAdv, aTurn, groupFlags, logpOldAt, logpLastAt] =
+      await this.ctx.readMany([
+        buffers.stats,
+        this.policy.statsTensor,
+        buffers.advantages,
+        buffers.adv.aTurn,
+        buffers.adv.groupFlags,
+        buffers.logpOld,
+        acts.logp,
+      ]);
     const turnStats = advantageStats(aTurn, groupFlags, rewards.turns, rewards, c.filterZeroStdGroups);
     const loss = parsePolicyLossStats(lossStats);
     const grad = GpuGpt.parseStats(gradStats);
@@ -322,9 +332,12 @@ export class Trainer {
       roundTrips: this.ctx.readbacks - readsBefore,
     };
     // Advantages were computed at predicting positions; the heatmap wants them on the tokens they score.
-    const tokenAdvantages = new Float32Array(n * T);
-    for (let r = 0; r < n; r++)
-      for (let t = 0; t + 1 < T; t++) tokenAdvantages[r * T + t + 1] = tokenAdv[r * T + t];
+    const shifted = (atPredictor: ArrayLike<number>) => {
+      const out = new Float32Array(n * T);
+      for (let r = 0; r < n; r++) for (let t = 0; t + 1 < T; t++) out[r * T + t + 1] = atPredictor[r * T + t];
+      return out;
+    };
+    const tokenAdvantages = shifted(tokenAdv);
     return {
       metrics,
       snapshot: {
@@ -332,6 +345,8 @@ export class Trainer {
         batch,
         aTurn: aTurn as Float32Array,
         tokenAdvantages,
+        logpOld: shifted(logpOldAt),
+        logpLast: shifted(logpLastAt),
         rewards: breakdowns,
       },
     };
