@@ -123,6 +123,7 @@ export async function setupRun(
     close() {
       search.close();
       policy.destroy();
+      ctx.device.destroy();
     },
   };
 }
