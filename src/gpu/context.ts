@@ -10,6 +10,14 @@ export function alignUp(n: number, align: number): number {
   return Math.ceil(n / align) * align;
 }
 
+/** Rounds a byte count up to a pool size class: 8 steps per power of two, multiples of 256 bytes. */
+export function sizeClass(bytes: number): number {
+  const n = Math.max(bytes, 256);
+  const octave = 2 ** Math.floor(Math.log2(n));
+  const step = Math.max(256, octave / 8);
+  return alignUp(n, step);
+}
+
 /** A value in a kernel's `Params` uniform struct. WGSL side: fields declared in the same order, 4 bytes each. */
 export type Param = { readonly t: 'u32' | 'i32' | 'f32'; readonly v: number };
 export const u32 = (v: number): Param => ({ t: 'u32', v });
@@ -40,6 +48,10 @@ export class GpuContext {
   /** Bytes currently allocated by this context (parameters, arena, staging), for the memory report. */
   allocatedBytes = 0;
   peakAllocatedBytes = 0;
+  /** Bytes handed out and not returned; the rest of allocatedBytes waits in the pool. */
+  inUseBytes = 0;
+  private pooledBytes = 0;
+  private readonly freeBuffers = new Map<string, GPUBuffer[]>();
   /** GPU→CPU readbacks since creation; the RL budget counts them. */
   readbacks = 0;
   profiler: Profiler | null = null;
@@ -98,24 +110,60 @@ export class GpuContext {
 
   // ---------------------------------------------------------------- buffers
 
+  /**
+   * A buffer from the pool (a free one of the same usage and size class) or a new one. Size classes are
+   * 1/8-octave steps, so a reused buffer is at most ~12% larger than asked; callers bind only what they use.
+   */
   createBuffer(bytes: number, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
-    const size = alignUp(Math.max(bytes, 4), 16);
+    const size = sizeClass(bytes);
+    const key = `${usage}:${size}`;
+    const reused = this.freeBuffers.get(key)?.pop();
+    if (reused) {
+      this.pooledBytes -= size;
+      this.inUseBytes += size;
+      return reused;
+    }
     const buffer = this.device.createBuffer({ size, usage, label });
     this.allocatedBytes += size;
+    this.inUseBytes += size;
     this.peakAllocatedBytes = Math.max(this.peakAllocatedBytes, this.allocatedBytes);
     return buffer;
   }
 
+  /**
+   * Returns a buffer to the pool. Safe while submitted work still reads it: later writes and dispatches on the
+   * reused buffer are queue-ordered after that work.
+   */
   destroyBuffer(buffer: GPUBuffer): void {
-    this.allocatedBytes -= buffer.size;
-    buffer.destroy();
+    const key = `${buffer.usage}:${buffer.size}`;
+    const list = this.freeBuffers.get(key) ?? [];
+    list.push(buffer);
+    this.freeBuffers.set(key, list);
+    this.inUseBytes -= buffer.size;
+    this.pooledBytes += buffer.size;
+  }
+
+  /** Destroys every pooled (free) buffer, giving its memory back. */
+  trimPool(): void {
+    for (const list of this.freeBuffers.values()) for (const b of list) b.destroy();
+    this.freeBuffers.clear();
+    this.allocatedBytes -= this.pooledBytes;
+    this.pooledBytes = 0;
   }
 
   /** A tensor with a buffer of its own. */
   tensor(name: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
     const size = numel(shape);
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const fresh = this.allocatedBytes;
     const buffer = this.createBuffer(size * 4, usage, name);
+    // A new buffer starts zeroed; a pooled one holds its last user's data, and callers rely on zeros
+    // (Adam moments, accumulators). Clearing is queue-ordered after that user's work.
+    if (this.allocatedBytes === fresh) {
+      const encoder = this.device.createCommandEncoder({ label: `clear ${name}` });
+      encoder.clearBuffer(buffer);
+      this.device.queue.submit([encoder.finish()]);
+    }
     return { name, shape, dtype, buffer, offset: 0, size };
   }
 
@@ -151,11 +199,11 @@ export class GpuContext {
       offsets.push(total);
       total += alignUp(t.size * 4, 16);
     }
-    const staging = this.device.createBuffer({
-      size: Math.max(total, 16),
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-      label: 'readback',
-    });
+    const staging = this.createBuffer(
+      Math.max(total, 16),
+      GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      'readback',
+    );
     const encoder = this.device.createCommandEncoder({ label: 'readback' });
     tensors.forEach((t, i) => {
       encoder.copyBufferToBuffer(t.buffer, t.offset, staging, offsets[i], alignUp(t.size * 4, 4));
@@ -175,7 +223,7 @@ export class GpuContext {
           : new Int32Array(bytes);
     });
     staging.unmap();
-    staging.destroy();
+    this.destroyBuffer(staging);
     this.throwIfFailed();
     return out;
   }
