@@ -123,7 +123,13 @@ log(`adapter: ${ctx.info.label}`);
 
 log('\n== matmul GFLOP/s (ours, naive WGSL, tfjs-webgpu matMul)');
 const sizes = quick ? [256, 512] : [256, 512, 1024];
-const ours = await benchMatmul(ctx, { sizes, repeats: quick ? 1 : 2, roundMs: 250, variants: [] });
+// Only the plan's kernel and the naive baseline: the per-variant table is npm run bench:matmul's job.
+const ours = await benchMatmul(ctx, {
+  sizes,
+  repeats: quick ? 1 : 2,
+  roundMs: 250,
+  variants: [{ kernel: 'naive', wg: [8, 8] }],
+});
 // tfjs multiplies A(M,K)·B or ·Bᵀ: the forward and dinp shapes (no transposed A) have a tfjs counterpart.
 const tfjsShapes = [
   ...squareShapes(sizes).map((s) => ({ ...s, transposeB: true })),
