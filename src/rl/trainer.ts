@@ -117,6 +117,8 @@ export class Trainer {
     this.engine = new RolloutEngine(init.policy, init.tokenizer, init.search, maxSequences);
     // The KL reference is the policy as it starts; its copy is made only if β ever becomes positive.
     this.startParams = init.policy.readParams();
+    // Nobody awaits it unless β > 0: a device lost meanwhile must not surface as an unhandled rejection.
+    this.startParams.catch(() => undefined);
   }
 
   get config(): RunConfig {
