@@ -1,0 +1,117 @@
+// The heatmap's data for one step (protocol.ts CreditSnapshot), built from the trainer's StepSnapshot: per
+// rollout its turns (advantage, rewards), outcome rewards and every token with its role, turn, advantage and
+// log-prob; plus the same rollouts' turn advantages under the three paper estimators, computed on the CPU
+// with the float64 reference, so the UI can show side by side what each would have credited. Pure.
+import type { RunConfig } from '../core/config';
+import { advantageConfigSchema } from '../rl/advantage-config';
+import { turnAdvantages } from '../rl/advantages';
+import type { RolloutBatch } from '../rl/rollout';
+import { rewardWeightsOf, scoreBatch } from '../rl/step-data';
+import type { RewardBreakdown } from '../sandbox/rewards';
+import type { CreditSnapshot, CreditToken, RolloutCredit } from './protocol';
+
+/** What the builder needs from a step: the trainer's StepSnapshot has all of it (so does the CPU engine's). */
+export interface StepCredit {
+  readonly step: number;
+  readonly batch: RolloutBatch;
+  readonly aTurn: ArrayLike<number>; // (P·G, K)
+  readonly tokenAdvantages: ArrayLike<number>; // (P·G, T) on the tokens they score
+  readonly logpOld: ArrayLike<number>; // (P·G, T)
+  readonly logpLast: ArrayLike<number>; // (P·G, T)
+  readonly rewards: readonly RewardBreakdown[];
+}
+
+export const COMPARED_ESTIMATORS = ['grpo-or', 'grpo-mr', 'mt-grpo'] as const;
+
+/** At most this many rollouts (whole groups) go to the UI per step, so messages stay small. */
+export const MAX_SNAPSHOT_ROLLOUTS = 64;
+
+export function buildCreditSnapshot(
+  s: StepCredit,
+  config: RunConfig,
+  tokenText: (id: number) => string,
+): CreditSnapshot {
+  const { batch } = s;
+  const { G, K, T } = batch;
+  const n = Math.min(batch.P, Math.max(1, Math.floor(MAX_SNAPSHOT_ROLLOUTS / G))) * G;
+  const rollouts: RolloutCredit[] = [];
+  for (let i = 0; i < n; i++) {
+    const item = batch.items[Math.floor(i / G)];
+    const r = s.rewards[i];
+    const turns = batch.rollouts[i].turns.map((turn, k) => ({
+      advantage: s.aTurn[i * K + k] ?? 0,
+      toolExecution: r.turn.toolExecution[k] ?? 0,
+      answerInResults: r.turn.answerInResults[k] ?? 0,
+      text: turn.text,
+    }));
+    rollouts.push({
+      prompt: Math.floor(i / G),
+      question: item.question,
+      answers: item.answers,
+      turns,
+      outcome: { ...r.outcome },
+      tokens: rolloutTokens(s, i, T, tokenText),
+    });
+  }
+  return {
+    step: s.step,
+    estimator: config.advantageEstimator,
+    G,
+    K,
+    rollouts,
+    compare: compareEstimators(batch, config, n),
+  };
+}
+
+function rolloutTokens(
+  s: StepCredit,
+  i: number,
+  T: number,
+  tokenText: (id: number) => string,
+): CreditToken[] {
+  const { batch } = s;
+  const out: CreditToken[] = [];
+  let seenPolicy = false;
+  for (let t = 0; t < batch.lengths[i]; t++) {
+    const at = i * T + t;
+    const policy = batch.lossMask[at] === 1;
+    seenPolicy ||= policy;
+    // The prompt is the row's head; every other non-policy token was written by the sandbox.
+    const role = policy ? 'policy' : seenPolicy ? 'sandbox' : 'prompt';
+    out.push({
+      text: tokenText(batch.tokens[at]),
+      role,
+      turn: policy ? batch.turnIndex[at] : -1,
+      advantage: policy ? s.tokenAdvantages[at] : 0,
+      logp: policy ? s.logpOld[at] : Number.NaN,
+      ratio: policy ? Math.exp(s.logpLast[at] - s.logpOld[at]) : Number.NaN,
+    });
+  }
+  return out;
+}
+
+/** Turn advantages (first `n` rollouts, K each) under each paper estimator, with the run's other options. */
+export function compareEstimators(
+  batch: RolloutBatch,
+  config: RunConfig,
+  n: number,
+): CreditSnapshot['compare'] {
+  const { rewards } = scoreBatch(batch, rewardWeightsOf(config));
+  const options = advantageConfigSchema.parse(config);
+  const K = batch.K;
+  const rows = (a: ArrayLike<number>) =>
+    Array.from({ length: n }, (_, i) => Array.from({ length: K }, (_, k) => a[i * K + k]));
+  const entry = (estimator: (typeof COMPARED_ESTIMATORS)[number]) => {
+    try {
+      return rows(turnAdvantages(rewards, { ...options, advantageEstimator: estimator }).aTurn);
+    } catch {
+      // A shape the estimator refuses (cannot happen for a validated config): show no credit, not a crash.
+      return rows(new Float64Array(n * K));
+    }
+  };
+  return {
+    'grpo-or': entry('grpo-or'),
+    'grpo-mr': entry('grpo-mr'),
+    'mt-grpo': entry('mt-grpo'),
+  };
+}

@@ -1,0 +1,135 @@
+// The trainer worker's session on Dawn (no browser): init from a random policy, steps with every event the
+// UI relies on, live hyperparameters echoed at the step boundary, export/import with refusal of a corrupt
+// file, and a lost device rebuilt from the last checkpoint. The browser flows are in test/e2e/playground.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, type RunConfig } from '../../src/core/config';
+import { GpuContext } from '../../src/gpu/context';
+import { GpuError } from '../../src/gpu/errors';
+import { inProcessSearch } from '../../src/rl/search-caller';
+import { type OpenCorpus, openCorpus } from '../../src/sandbox/load';
+import { loadCorpusFromDisk } from '../../src/sandbox/load-node';
+import type { RequestId, TrainerCommand, TrainerEvent } from '../../src/workers/protocol';
+import { type SessionHost, TrainerSession } from '../../src/workers/trainer-session';
+
+let corpus: OpenCorpus;
+beforeAll(async () => {
+  const loaded = await loadCorpusFromDisk();
+  if (!loaded.ok) throw new Error(loaded.error);
+  corpus = openCorpus(loaded.value);
+});
+
+const SMALL: RunConfig = {
+  ...DEFAULT_CONFIG,
+  layers: 1,
+  heads: 2,
+  width: 32,
+  contextLength: 128,
+  promptsPerStep: 2,
+  rolloutsPerPrompt: 3,
+  maxTurnTokens: 10,
+  evalEvery: 2,
+  evalQuestions: 3,
+  checkpointEvery: 2,
+  steps: 50,
+};
+
+function harness(overrides: Partial<SessionHost> = {}) {
+  const events: TrainerEvent[] = [];
+  let contexts = 0;
+  const host: SessionHost = {
+    post: (e) => events.push(e),
+    loadCorpus: async () => ({ ok: true, value: corpus }),
+    fetchBase: async () => ({ ok: false, error: 'not shipped in this test' }),
+    async createContext() {
+      contexts++;
+      try {
+        return { ok: true, value: await GpuContext.create({ timestamps: true }) };
+      } catch (e) {
+        if (e instanceof GpuError) return { ok: false, error: e.failure };
+        throw e;
+      }
+    },
+    search: async (c) => ({ caller: inProcessSearch(c.engine) }),
+    ...overrides,
+  };
+  const session = new TrainerSession(host);
+  let nextId = 1;
+  const send = async (command: Omit<TrainerCommand, 'id'>) => {
+    const id = nextId++ as RequestId;
+    await session.handle({ ...command, id } as TrainerCommand);
+    const reply = events.find((e) => e.type === 'reply' && e.id === id);
+    if (!reply || reply.type !== 'reply') throw new Error('no reply');
+    return reply;
+  };
+  const of = <K extends TrainerEvent['type']>(type: K) =>
+    events.filter((e): e is Extract<TrainerEvent, { type: K }> => e.type === type);
+  return { session, send, events, of, contexts: () => contexts };
+}
+
+describe('trainer session', () => {
+  it('initialises, steps, echoes live hyperparameters, evaluates and checkpoints', async () => {
+    const h = harness();
+    const init = await h.send({ type: 'run.init', config: SMALL, testHooks: true });
+    expect(init.ok).toBe(true);
+    const ready = h.of('run.ready')[0].info;
+    expect(ready.policySource).toBe('random-init');
+    expect(ready.notes.join(' ')).toMatch(/Random initialisation/);
+    expect(ready.config.width).toBe(32);
+    const t0 = performance.now();
+    expect((await h.send({ type: 'run.step' })).ok).toBe(true);
+    const firstMs = performance.now() - t0;
+    const lr = await h.send({ type: 'hparams.set', changes: { learningRate: 1e-3 } });
+    expect(lr.ok).toBe(true);
+    const bad = await h.send({ type: 'hparams.set', changes: { learningRate: 7 } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.error).toMatch(/learningRate/);
+    const reset = await h.send({ type: 'hparams.set', changes: { width: 64 } });
+    expect(reset.ok).toBe(false);
+    if (!reset.ok) expect(reset.error).toMatch(/reset/);
+    const t1 = performance.now();
+    await h.send({ type: 'run.step' });
+    console.log(
+      `session steps: first ${firstMs.toFixed(0)} ms, second ${(performance.now() - t1).toFixed(0)} ms`,
+    );
+    expect(h.of('metrics.step').map((e) => e.metrics.step)).toEqual([1, 2]);
+    const applied = h.of('hparams.applied');
+    expect(applied).toHaveLength(1);
+    expect(applied[0].changes[0]).toMatchObject({ step: 2, key: 'learningRate', to: 1e-3 });
+    const snapshot = h.of('heatmap.snapshot')[1].snapshot;
+    expect(snapshot.rollouts).toHaveLength(6);
+    const policyTokens = snapshot.rollouts.flatMap((r) => r.tokens.filter((t) => t.role === 'policy'));
+    expect(policyTokens.length).toBeGreaterThan(0);
+    expect(policyTokens.every((t) => Number.isFinite(t.logp) && t.logp <= 0)).toBe(true);
+    expect(snapshot.compare['mt-grpo']).toHaveLength(6);
+    expect(h.of('eval.result')).toHaveLength(1);
+    expect(h.of('checkpoint.saved').map((e) => e.step)).toEqual([2]);
+    expect(h.of('perf.timings')[0].perf.gpuBytes).toBeGreaterThan(0);
+
+    // export → import round trip; a corrupt file is refused and the run is untouched
+    const exported = await h.send({ type: 'checkpoint.export' });
+    expect(exported.ok && exported.value?.kind).toBe('checkpoint');
+    const corrupt = new Uint8Array(64).fill(7).buffer;
+    const refused = await h.send({ type: 'checkpoint.import', bytes: corrupt });
+    expect(refused.ok).toBe(false);
+    expect(h.session.step).toBe(2);
+    if (exported.ok && exported.value?.kind === 'checkpoint') {
+      const imported = await h.send({ type: 'checkpoint.import', bytes: exported.value.bytes });
+      expect(imported.ok).toBe(true);
+      expect(h.session.step).toBe(2);
+    }
+
+    // a lost device is rebuilt and the run resumes from the last checkpoint (step 2)
+    const before = h.contexts();
+    await h.send({ type: 'debug.lose-device' });
+    for (
+      let i = 0;
+      i < 100 && !h.of('error').some((e) => e.error.kind === 'device-lost' && e.error.recovered);
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
+    expect(h.contexts()).toBe(before + 1);
+    expect(h.session.step).toBe(2);
+    expect((await h.send({ type: 'run.step' })).ok).toBe(true);
+    expect(h.session.step).toBe(3);
+  });
+});
