@@ -57,6 +57,13 @@ export type TrainerCommand =
 
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
 
+/** A command before the client gives it an id (distributes over the union, so each variant keeps its fields). */
+export type CommandBody = TrainerCommand extends infer C
+  ? C extends TrainerCommand
+    ? Omit<C, 'id'>
+    : never
+  : never;
+
 export const COMMAND_TYPES = [
   'run.init',
   'run.start',

@@ -8,7 +8,7 @@ import { GpuError } from '../../src/gpu/errors';
 import { inProcessSearch } from '../../src/rl/search-caller';
 import { type OpenCorpus, openCorpus } from '../../src/sandbox/load';
 import { loadCorpusFromDisk } from '../../src/sandbox/load-node';
-import type { RequestId, TrainerCommand, TrainerEvent } from '../../src/workers/protocol';
+import type { CommandBody, RequestId, TrainerCommand, TrainerEvent } from '../../src/workers/protocol';
 import { type SessionHost, TrainerSession } from '../../src/workers/trainer-session';
 
 let corpus: OpenCorpus;
@@ -54,11 +54,11 @@ function harness(overrides: Partial<SessionHost> = {}) {
   };
   const session = new TrainerSession(host);
   let nextId = 1;
-  const send = async (command: Omit<TrainerCommand, 'id'>) => {
+  const send = async (command: CommandBody) => {
     const id = nextId++ as RequestId;
     await session.handle({ ...command, id } as TrainerCommand);
     const reply = events.find((e) => e.type === 'reply' && e.id === id);
-    if (!reply || reply.type !== 'reply') throw new Error('no reply');
+    if (reply?.type !== 'reply') throw new Error('no reply');
     return reply;
   };
   const of = <K extends TrainerEvent['type']>(type: K) =>
