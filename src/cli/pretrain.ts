@@ -1,0 +1,210 @@
+// Builds the base policy: SFT on demonstrations of the train split (policy tokens are the only targets), then a
+// greedy held-out evaluation through the rollout engine and the real search engine. Deterministic for a seed
+// on one adapter. Writes public/base-policy.safetensors and public/base-policy.json.
+//   npm run pretrain -- [--steps 600] [--batch 24] [--lr 3e-3] [--seed 1] [--layers 2] [--width 128]
+//     [--heads 4] [--context 256] [--eval-questions 0 (= all)] [--out public/base-policy] [--no-eval]
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { Rng } from '../core/rng';
+import { GpuContext } from '../gpu/context';
+import { encodeSafetensors } from '../model/checkpoint';
+import { GpuGpt } from '../model/gpt';
+import { initParams } from '../model/init';
+import { buildLayout } from '../model/layout';
+import { learningRateAt } from '../model/schedule';
+import {
+  baseDemonstrations,
+  baseModelConfig,
+  DEFAULT_BASE_MIX,
+  lengthBatches,
+  TOOL_PRONE_RELATIONS,
+} from '../rl/base-policy';
+import { type EvaluationSummary, evaluateGreedy } from '../rl/evaluate';
+import { RolloutEngine, type RolloutSettings } from '../rl/rollout';
+import { inProcessSearch } from '../rl/search-caller';
+import { sftBatch } from '../rl/sft-data';
+import { DEFAULT_SEARCH_CONFIG } from '../sandbox/config';
+import { openCorpus } from '../sandbox/load';
+import { loadCorpusFromDisk } from '../sandbox/load-node';
+import type { QaItem } from '../sandbox/types';
+
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '600' },
+    batch: { type: 'string', default: '24' },
+    lr: { type: 'string', default: '3e-3' },
+    warmup: { type: 'string', default: '30' },
+    seed: { type: 'string', default: '1' },
+    layers: { type: 'string', default: '2' },
+    width: { type: 'string', default: '128' },
+    heads: { type: 'string', default: '4' },
+    context: { type: 'string', default: '256' },
+    'eval-questions': { type: 'string', default: '0' },
+    out: { type: 'string', default: 'public/base-policy' },
+    'no-eval': { type: 'boolean', default: false },
+  },
+});
+const num = (key: keyof typeof values) => Number(values[key]);
+const steps = num('steps');
+const batchSize = num('batch');
+const seed = num('seed');
+const shape = {
+  layers: num('layers'),
+  width: num('width'),
+  heads: num('heads'),
+  contextLength: num('context'),
+};
+
+const started = performance.now();
+const loaded = await loadCorpusFromDisk();
+if (!loaded.ok) {
+  console.error(loaded.error);
+  process.exit(1);
+}
+const corpus = openCorpus(loaded.value);
+const { tokenizer } = corpus;
+const config = baseModelConfig(tokenizer.vocabSize, shape);
+const layout = buildLayout(config);
+const rng = new Rng(seed);
+const search = DEFAULT_SEARCH_CONFIG;
+const train = corpus.artifacts.qa.filter((q) => q.split === 'train');
+const demos = baseDemonstrations(
+  train,
+  corpus.engine,
+  steps * batchSize + 16 * batchSize,
+  rng.fork('demos'),
+  DEFAULT_BASE_MIX,
+  search,
+);
+const kinds: Record<string, number> = {};
+for (const d of demos) kinds[d.kind] = (kinds[d.kind] ?? 0) + 1;
+const batches = lengthBatches(demos, tokenizer, batchSize, config.contextLength, rng.fork('batches'));
+if (batches.length < steps) {
+  console.error(`only ${batches.length} batches for ${steps} steps`);
+  process.exit(1);
+}
+console.log(
+  `model ${JSON.stringify(config)} (${layout.totalFloats} floats); ${demos.length} demonstrations ${JSON.stringify(kinds)}`,
+);
+
+const ctx = await GpuContext.create();
+console.log(`adapter: ${ctx.info.label}`);
+const model = new GpuGpt(ctx, layout, initParams(layout, rng.fork('init')));
+const schedule = {
+  learningRate: Number(values.lr),
+  warmupSteps: num('warmup'),
+  schedule: 'cosine' as const,
+  totalSteps: steps,
+  minLearningRateRatio: 0.1,
+};
+const losses: number[] = [];
+let tokens = 0;
+let expectedMs = 0;
+const trainStart = performance.now();
+for (let step = 1; step <= steps; step++) {
+  const { rows, T } = batches[step - 1];
+  const stepStart = performance.now();
+  const stats = await model.trainStepSft(
+    sftBatch(rows, T),
+    {
+      lr: learningRateAt(step, schedule),
+      beta1: 0.9,
+      beta2: 0.99,
+      eps: 1e-8,
+      weightDecay: 0,
+      maxGradNorm: 1,
+    },
+    { expectedMs },
+  );
+  expectedMs = 0.7 * (performance.now() - stepStart);
+  losses.push(stats.loss);
+  tokens += rows.length * T;
+  if (step % 25 === 0 || step === steps) {
+    const recent = losses.slice(-25);
+    const secs = (performance.now() - trainStart) / 1000;
+    console.log(
+      `step ${step}/${steps} loss ${(recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4)} ` +
+        `|g| ${stats.gradNorm.toFixed(2)} ${(tokens / secs).toFixed(0)} tok/s ${secs.toFixed(0)} s`,
+    );
+  }
+}
+const trainSeconds = (performance.now() - trainStart) / 1000;
+const finalLoss = losses.slice(-25).reduce((a, b) => a + b, 0) / Math.min(25, losses.length);
+
+const params = await model.readParams();
+const vocabHash = createHash('sha256').update(tokenizer.vocabulary().join('\n')).digest('hex');
+
+const evaluation: Record<string, EvaluationSummary> = {};
+if (!values['no-eval']) {
+  const engine = new RolloutEngine(model, tokenizer, inProcessSearch(corpus.engine, search), 64);
+  const validation = corpus.artifacts.qa.filter((q) => q.split === 'validation');
+  const limit = num('eval-questions');
+  const take = (items: QaItem[]) => (limit > 0 ? items.slice(0, limit) : items);
+  const settings = (maxTurns: number): RolloutSettings => ({
+    rolloutsPerPrompt: 1,
+    maxTurns,
+    maxTurnTokens: 40,
+    temperature: 0,
+    topK: 0,
+    topP: 1,
+    seed,
+    step: 0,
+    hideToolResults: false,
+    searchTopK: search.topK,
+    resultTokenBudget: search.resultTokenBudget,
+  });
+  const runs: [string, QaItem[], number][] = [
+    ['oneHop', take(validation.filter((q) => q.family === 'one-hop')), 2],
+    ['multiHop', take(validation.filter((q) => q.family === 'multi-hop')), 3],
+  ];
+  for (const [name, items, maxTurns] of runs) {
+    const evalStart = performance.now();
+    const { rollouts, summary } = await evaluateGreedy(engine, items, settings(maxTurns));
+    evaluation[name] = summary;
+    console.log(
+      `held-out ${name} (K=${maxTurns}, ${((performance.now() - evalStart) / 1000).toFixed(0)} s)`,
+      summary,
+    );
+    for (const r of rollouts.slice(0, 4)) console.log(JSON.stringify(r.rollout));
+  }
+  engine.destroy();
+}
+
+const info = {
+  made: 'npm run pretrain',
+  seed: String(seed),
+  steps: String(steps),
+  vocabHash,
+  finalLoss: finalLoss.toFixed(4),
+};
+await writeFile(`${values.out}.safetensors`, encodeSafetensors(layout, params, info));
+const report = {
+  model: config,
+  tokenizer: { vocabSize: tokenizer.vocabSize, vocabSha256: vocabHash },
+  demos: {
+    mix: DEFAULT_BASE_MIX,
+    toolProneRelations: TOOL_PRONE_RELATIONS,
+    count: demos.length,
+    kinds,
+    search: { topK: search.topK, resultTokenBudget: search.resultTokenBudget },
+  },
+  training: {
+    seed,
+    steps,
+    batchSize,
+    learningRate: schedule.learningRate,
+    warmupSteps: schedule.warmupSteps,
+    schedule: 'cosine to 0.1',
+    finalLoss,
+    seconds: Math.round(trainSeconds),
+    adapter: ctx.info.label,
+  },
+  heldOut: { split: 'validation', decoding: 'greedy, maxTurnTokens 40', ...evaluation },
+  totalSeconds: Math.round((performance.now() - started) / 1000),
+  command: `npm run pretrain -- ${process.argv.slice(2).join(' ')}`.trim(),
+};
+await writeFile(`${values.out}.json`, `${JSON.stringify(report, null, 2)}\n`);
+console.log(`wrote ${values.out}.safetensors and ${values.out}.json in ${report.totalSeconds} s`);
+model.destroy();
+process.exit(0);
