@@ -1,52 +1,47 @@
-import { StrictMode, useState } from 'react';
+// The playground's entry: one trainer client (the worker owns the model and the GPU), the stores fed by its
+// events, and the theme mirrored onto <html>. Training never runs on this thread.
+import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { type DemoStep, runEngineDemo } from './ui/engine-demo';
+import { TrainerClient } from './ui/client/trainer-client';
+import { App } from './ui/components/App';
+import { connect } from './ui/state/actions';
+import { effectiveTheme, type ThemeChoice, useUi } from './ui/state/stores';
 
-function EngineDemo() {
-  const [steps, setSteps] = useState<DemoStep[]>([]);
-  const [status, setStatus] = useState('idle');
-  const run = async () => {
-    setSteps([]);
-    setStatus('running');
+const THEME_KEY = 'turn-credit-playground.theme';
+
+function watchTheme(): void {
+  const dark = matchMedia('(prefers-color-scheme: dark)');
+  const saved = readSavedTheme();
+  useUi.setState({ systemDark: dark.matches, ...(saved ? { theme: saved } : {}) });
+  dark.addEventListener('change', (e) => useUi.setState({ systemDark: e.matches }));
+  const apply = () => {
+    const ui = useUi.getState();
+    document.documentElement.dataset.theme = effectiveTheme(ui);
     try {
-      const adapter = await runEngineDemo(20, (s) => setSteps((prev) => [...prev, s]));
-      setStatus(`done on ${adapter}`);
-    } catch (e) {
-      setStatus(`error: ${e instanceof Error ? e.message : String(e)}`);
+      localStorage.setItem(THEME_KEY, ui.theme);
+    } catch {
+      // Storage can be disabled (private windows); the theme then lasts for this page only.
     }
   };
-  const last = steps[steps.length - 1];
-  return (
-    <main
-      style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 720, margin: '2rem auto', padding: '0 1rem' }}
-    >
-      <h1>Turn Credit Playground — engine check</h1>
-      <p>
-        Trains a tiny GPT (WGSL kernels on <code>navigator.gpu</code>) on a sequence-reversal task for 20
-        steps and prints each loss.
-      </p>
-      <button type="button" onClick={run} disabled={status === 'running'}>
-        Run 20 training steps
-      </button>
-      <p data-testid="status">{status}</p>
-      {last && (
-        <p>
-          Latest loss: <strong data-testid="loss">{last.loss.toFixed(4)}</strong> at step {last.step}
-        </p>
-      )}
-      <ol data-testid="losses">
-        {steps.map((s) => (
-          <li key={s.step}>
-            loss {s.loss.toFixed(4)} · grad norm {s.gradNorm.toFixed(3)} · {s.ms.toFixed(0)} ms
-          </li>
-        ))}
-      </ol>
-    </main>
-  );
+  apply();
+  useUi.subscribe(apply);
 }
+
+function readSavedTheme(): ThemeChoice | null {
+  try {
+    const v = localStorage.getItem(THEME_KEY);
+    return v === 'light' || v === 'dark' || v === 'system' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+watchTheme();
+const client = new TrainerClient();
+connect(client);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <EngineDemo />
+    <App port={client} />
   </StrictMode>,
 );
