@@ -13,6 +13,7 @@ import { decodeSafetensors } from '../../src/model/checkpoint';
 import { type Batch, GpuGpt, IGNORE_TARGET } from '../../src/model/gpt';
 import { initParams } from '../../src/model/init';
 import { buildLayout, layerParamNames, type ParamLayout } from '../../src/model/layout';
+import { paddedVocabSize } from '../../src/rl/base-policy';
 import { gpuContext } from '../helpers/gpu';
 import { seeded } from '../helpers/numeric';
 
@@ -179,7 +180,7 @@ describe('ONNX export vs the WebGPU forward', () => {
     } else {
       // What src/cli/setup.ts builds for `--checkpoint none` with the default config.
       const model: ModelConfig = {
-        vocabSize: Math.ceil(vocabulary.length / 64) * 64,
+        vocabSize: paddedVocabSize(vocabulary.length),
         contextLength: DEFAULT_CONFIG.contextLength,
         layers: DEFAULT_CONFIG.layers,
         heads: DEFAULT_CONFIG.heads,
