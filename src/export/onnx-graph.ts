@@ -65,24 +65,15 @@ export class GraphBuilder {
 
   /** Adds a node with one output named `output` (made unique if taken); returns that name. */
   op(opType: string, inputs: readonly string[], output: string, attrs: Record<string, AttributeValue> = {}) {
-    return this.opN(opType, inputs, [output], attrs)[0];
-  }
-
-  opN(
-    opType: string,
-    inputs: readonly string[],
-    outputs: readonly string[],
-    attrs: Record<string, AttributeValue> = {},
-  ): string[] {
-    const names = outputs.map((o) => this.unique(o));
+    const name = this.unique(output);
     this.nodes.push({
-      name: names[0],
+      name,
       opType,
       input: [...inputs],
-      output: names,
+      output: [name],
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     });
-    return names;
+    return name;
   }
 
   /** A float32 initializer (weights): `data` is copied as little-endian raw_data. */

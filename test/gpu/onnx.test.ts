@@ -118,21 +118,17 @@ describe('ONNX export vs the WebGPU forward', () => {
     const lengths = [12, 8, 5];
     const right = paddedBatch(rng, SMALL.vocabSize, T, lengths);
     // The same tokens moved to the end of each row, positions counting from the first real token.
-    const left: Required<OrtBatch> = {
-      B: right.B,
-      T,
-      tokens: new Uint32Array(right.B * T),
-      keyMask: new Uint32Array(right.B * T),
-      positions: new Uint32Array(right.B * T),
-    };
+    const n = right.B * T;
+    const [tokens, keyMask, positions] = [new Uint32Array(n), new Uint32Array(n), new Uint32Array(n)];
     for (let b = 0; b < right.B; b++) {
       const pad = T - lengths[b];
       for (let t = 0; t < lengths[b]; t++) {
-        (left.tokens as Uint32Array)[b * T + pad + t] = right.tokens[b * T + t];
-        (left.keyMask as Uint32Array)[b * T + pad + t] = 1;
-        (left.positions as Uint32Array)[b * T + pad + t] = t;
+        tokens[b * T + pad + t] = right.tokens[b * T + t];
+        keyMask[b * T + pad + t] = 1;
+        positions[b * T + pad + t] = t;
       }
     }
+    const left: OrtBatch = { B: right.B, T, tokens, keyMask, positions };
     const ctx = await gpuContext();
     const model = await GpuGpt.create(ctx, layout, params);
     const session = await openOrtSession(exportOnnx(layout, params, { vocabulary: ['<pad>'] }));
