@@ -63,6 +63,10 @@ async function fetchBase(): Promise<Result<Uint8Array>> {
   try {
     const response = await fetch(new URL('base-policy.safetensors', base));
     if (!response.ok) return { ok: false, error: `HTTP ${response.status}` };
+    // Static servers with a single-page fallback answer a missing file with index.html.
+    if (response.headers.get('content-type')?.includes('text/html')) {
+      return { ok: false, error: 'base-policy.safetensors is not on the server (run npm run pretrain)' };
+    }
     return { ok: true, value: new Uint8Array(await response.arrayBuffer()) };
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : String(e) };
@@ -80,6 +84,17 @@ const host: SessionHost = {
     try {
       return { ok: true, value: await GpuContext.create({ timestamps: true }) };
     } catch (e) {
+      // device.ts words its failures for Node developers (drivers, env variables); a person in a browser
+      // needs the browser's side of it.
+      if (e instanceof GpuError && e.failure.kind === 'no-adapter') {
+        return {
+          ok: false,
+          error: {
+            kind: 'no-adapter',
+            message: `This browser exposes WebGPU but gave no GPU adapter (WebGPU disabled, or the GPU blocklisted): ${e.failure.message.startsWith('requestDevice') ? e.failure.message : 'no adapter'}.`,
+          },
+        };
+      }
       if (e instanceof GpuError) return { ok: false, error: e.failure };
       return { ok: false, error: { kind: 'internal', message: e instanceof Error ? e.message : String(e) } };
     }

@@ -64,6 +64,7 @@ export class TrainerClient {
       maxRestartsPerMinute: options.maxRestartsPerMinute ?? 3,
     };
     this.worker = this.spawn();
+    exposeForTests(this);
     this.watchdog = setInterval(() => {
       if (Date.now() - this.lastHeard > this.options.heartbeatTimeoutMs) {
         this.crashed(`no heartbeat for ${Math.round(this.options.heartbeatTimeoutMs / 1000)} s`);
@@ -239,4 +240,26 @@ export class TrainerClient {
       if (reply.ok && wasRunning) void this.send({ type: 'run.start' });
     });
   }
+}
+
+/** What e2e tests read (only with ?test=1 in the page URL): the client, the latest snapshot and info, events. */
+export interface TestHandle {
+  readonly client: TrainerClient;
+  lastSnapshot: Extract<TrainerEvent, { type: 'heatmap.snapshot' }>['snapshot'] | null;
+  lastInfo: Extract<TrainerEvent, { type: 'run.ready' }>['info'] | null;
+  readonly events: TrainerEvent[];
+}
+
+function exposeForTests(client: TrainerClient): void {
+  if (typeof window === 'undefined' || !new URLSearchParams(window.location.search).has('test')) return;
+  const handle: TestHandle = { client, lastSnapshot: null, lastInfo: null, events: [] };
+  client.onEvent((event) => {
+    if (event.type === 'heartbeat') return;
+    if (event.type === 'heatmap.snapshot') handle.lastSnapshot = event.snapshot;
+    if (event.type === 'run.ready') handle.lastInfo = event.info;
+    // Bulky payloads stay out of the log (snapshots and checkpoints have their own fields or none).
+    if (event.type !== 'heatmap.snapshot' && event.type !== 'checkpoint.saved' && handle.events.length < 5000)
+      handle.events.push(event);
+  });
+  Reflect.set(window, '__tcp', handle);
 }
