@@ -91,7 +91,9 @@ const host: SessionHost = {
           ok: false,
           error: {
             kind: 'no-adapter',
-            message: `This browser exposes WebGPU but gave no GPU adapter (WebGPU disabled, or the GPU blocklisted): ${e.failure.message.startsWith('requestDevice') ? e.failure.message : 'no adapter'}.`,
+            message: e.failure.message.startsWith('requestDevice')
+              ? `The GPU refused a WebGPU device (${e.failure.message}).`
+              : 'This browser exposes WebGPU but offers no GPU adapter (WebGPU may be switched off, or the GPU blocklisted).',
           },
         };
       }
