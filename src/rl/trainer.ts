@@ -88,7 +88,8 @@ interface LossBuffers {
 export class Trainer {
   readonly ctx: GpuContext;
   readonly policy: GpuGpt;
-  readonly engine: RolloutEngine;
+  /** Rebuilt (cheaply: the KV cache is the model's arena) when a live change asks for more sequences. */
+  engine: RolloutEngine;
   readonly changeLog: HyperparameterChange[] = [];
   private configValue: RunConfig;
   private pending: Partial<RunConfig> = {};
@@ -226,6 +227,15 @@ export class Trainer {
     const stepStart = performance.now();
     const readsBefore = this.ctx.readbacks;
     const items = this.nextItems(c.promptsPerStep);
+    const sequences = c.promptsPerStep * c.rolloutsPerPrompt;
+    if (sequences > this.engine.maxSequences) {
+      this.engine = new RolloutEngine(
+        this.policy,
+        this.engine.tokenizer,
+        this.engine.search,
+        Math.max(sequences, c.evalQuestions),
+      );
+    }
     const batch = await this.engine.generate(items, this.rolloutSettings(stepNumber));
     const trainStart = performance.now();
     const { P, G, K, T } = batch;

@@ -113,6 +113,10 @@ describe('RL trainer', () => {
     const { metrics } = await trainer.step();
     expect(metrics.learningRate).toBe(2e-3);
     expect(trainer.changeLog).toEqual([{ step: 2, key: 'learningRate', from: 1e-3, to: 2e-3 }]);
+    // More sequences than the rollout engine was built for: it is rebuilt at the boundary.
+    expect(trainer.setHyperparameters({ rolloutsPerPrompt: 6 }).ok).toBe(true);
+    const grown = await trainer.step();
+    expect(grown.snapshot.batch.G).toBe(6);
     trainer.destroy();
   });
 
