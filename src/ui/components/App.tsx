@@ -6,6 +6,7 @@ import { KnobPanel } from './KnobPanel';
 import { MessageArea } from './MessageArea';
 import { PerfPanel } from './PerfPanel';
 import { PortContext } from './port-context';
+import { ResumeBanner } from './ResumeBanner';
 import { RunsPanel } from './RunsPanel';
 import { Toolbar } from './Toolbar';
 import '../styles/base.css';
@@ -24,6 +25,7 @@ export function App({ port }: { port: TrainerPort | null }) {
         <div className="body">
           <KnobPanel />
           <main className="views">
+            <ResumeBanner />
             <MessageArea />
             <CreditSection />
             <ChartGrid />

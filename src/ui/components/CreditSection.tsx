@@ -1,6 +1,6 @@
 // The credit views of one step (heatmap, token view, estimator comparison) with the scrubber that picks
 // the step, and a line beside each saying what it encodes.
-import { useMemo } from 'react';
+import { useDeferredValue, useMemo } from 'react';
 import { effectiveTheme, useSession, useUi } from '../state/stores';
 import { symmetricLimit } from '../view/colour';
 import { pickSnapshot, snapshotAdvantages } from '../view/heat-layout';
@@ -13,7 +13,9 @@ import { TokenView } from './TokenView';
 const select = (rollout: number) => useUi.setState({ selectedRollout: rollout });
 
 export function CreditSection() {
-  const history = useSession((s) => s.credit);
+  // The views re-render in a deferred, interruptible pass: a new snapshot never blocks the main thread for
+  // the whole heatmap + transcript + comparison at once.
+  const history = useDeferredValue(useSession((s) => s.credit));
   const viewedStep = useUi((s) => s.viewedStep);
   const selected = useUi((s) => s.selectedRollout);
   const palette = useUi(effectiveTheme);

@@ -1,5 +1,5 @@
 // Every knob of the table, grouped; generated, so a new knob appears here without UI code.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { GROUP_ORDER, knobsOf } from '../view/knobs';
 import { KnobField } from './KnobField';
 import { PendingBar } from './PendingBar';
@@ -9,6 +9,13 @@ const wide = () => typeof matchMedia === 'function' && matchMedia('(min-width: 9
 export function KnobPanel() {
   // On a phone the knobs start folded so the views come first; on a desktop they are a sidebar.
   const [open, setOpen] = useState(wide);
+  // Crossing the breakpoint (a rotated phone, a resized window) folds or unfolds them again.
+  useEffect(() => {
+    const query = matchMedia('(min-width: 901px)');
+    const follow = (e: MediaQueryListEvent) => setOpen(e.matches);
+    query.addEventListener('change', follow);
+    return () => query.removeEventListener('change', follow);
+  }, []);
   return (
     <details
       className="sidebar panel"

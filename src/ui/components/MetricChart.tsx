@@ -8,10 +8,24 @@ import type { SessionState } from '../state/session';
 import { effectiveTheme, useSession, useUi } from '../state/stores';
 import { type ChartRun, chartData, chartLines, linesKey } from '../view/chart-data';
 import type { ChartSpec } from '../view/chart-specs';
-import { formatKnobValue, formatNumber } from '../view/format';
+import { formatKnobValue, formatNumber, formatTicks } from '../view/format';
 import { cancelDraws, scheduleDraw } from './chart-scheduler';
 
 const HEIGHT = 170;
+const STEP_INCREMENTS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000,
+];
+
+/** uPlot's padded range, except that a flat line gets a small band around it (not 0–100). */
+function yRange(_u: uPlot, min: number, max: number): uPlot.Range.MinMax {
+  if (min == null || max == null) return [0, 1];
+  // Flat up to float noise (an entropy of 7.2231 ± 1e-5) reads better as flat.
+  if (max - min <= 1e-4 * Math.max(Math.abs(min), Math.abs(max))) {
+    const pad = Math.abs(min) > 0 ? Math.abs(min) * 0.1 : 1;
+    return [min - pad, max + pad];
+  }
+  return uPlot.rangeNum(min, max, 0.1, true);
+}
 
 export function runsOf(s: SessionState): ChartRun[] {
   return [...s.kept, s.live].filter((r, i, all) => r.series.length > 0 || i === all.length - 1);
@@ -53,8 +67,12 @@ export function MetricChart({ spec }: { spec: ChartSpec }) {
       height: HEIGHT,
       legend: { show: false },
       cursor: { drag: { x: true, y: false }, points: { size: 6 } },
-      scales: { x: { time: false }, y: spec.unit === 'rate' ? { range: [0, 1] } : {} },
-      axes: [{ ...axis }, { ...axis, size: 52, values: (_u, ticks) => ticks.map((t) => formatNumber(t, 2)) }],
+      scales: { x: { time: false }, y: { range: spec.unit === 'rate' ? [0, 1] : yRange } },
+      // Steps are integers: no 1.5 ticks on the x axis.
+      axes: [
+        { ...axis, incrs: STEP_INCREMENTS },
+        { ...axis, size: 60, values: (_u, ticks) => formatTicks(ticks) },
+      ],
       series: [
         { label: 'step' },
         ...lines.map((l) => ({
@@ -105,6 +123,8 @@ export function MetricChart({ spec }: { spec: ChartSpec }) {
     };
     const chart = new uPlot(opts, [[]], el);
     const draw = () => {
+      const width = Math.max(200, el.clientWidth);
+      if (width !== chart.width) chart.setSize({ width, height: HEIGHT });
       const runs = runsOf(useSession.getState());
       const { xs, ys } = chartData(spec, runs);
       markers = runs.flatMap((r, ri) =>
@@ -138,9 +158,9 @@ export function MetricChart({ spec }: { spec: ChartSpec }) {
       }
     });
     seen.observe(el);
-    const resize = new ResizeObserver(() =>
-      chart.setSize({ width: Math.max(200, el.clientWidth), height: HEIGHT }),
-    );
+    // A width change (a scrollbar appearing, a rotated phone) waits for the chart's turn in the scheduler:
+    // twelve synchronous setSize redraws in one ResizeObserver callback would be one long task.
+    const resize = new ResizeObserver(() => request());
     resize.observe(el);
     return () => {
       unsubscribe();

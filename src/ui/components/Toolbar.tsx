@@ -1,9 +1,8 @@
 // The always-visible strip: what the run is doing, and Start / Pause / Step / Reset, preset and seed.
-import { useState } from 'react';
 import { KNOBS } from '../../core/config';
 import { PRESETS } from '../../core/presets';
 import * as actions from '../state/actions';
-import { useSession } from '../state/stores';
+import { useSession, useUi } from '../state/stores';
 import { usePort } from './port-context';
 import { ThemeToggle } from './ThemeToggle';
 
@@ -22,7 +21,7 @@ export function Toolbar() {
   const step = useSession((s) => s.step);
   const backend = useSession((s) => s.info?.backend);
   const seed = useSession((s) => s.pending.seed ?? s.config.seed);
-  const [preset, setPreset] = useState('');
+  const preset = useUi((s) => s.preset) ?? '';
   const ready = port !== null && status !== 'disconnected' && status !== 'loading';
   const running = status === 'running';
   return (
@@ -76,7 +75,6 @@ export function Toolbar() {
           value={preset}
           disabled={port === null}
           onChange={(e) => {
-            setPreset(e.target.value);
             if (port && e.target.value) void actions.choosePreset(port, e.target.value);
           }}
         >

@@ -1,7 +1,9 @@
 // Charts redraw on the animation frame, a few per frame within a time budget, and each at most every
-// MIN_INTERVAL_MS: a step's events never trigger a dozen uPlot redraws in one long task.
+// MIN_INTERVAL_MS: a step's events never trigger a dozen uPlot redraws in one long task. While training on
+// a shared machine one redraw can take 20-30 ms (the GPU process and the worker hold the cores), so the
+// budget is small enough that a frame usually draws one chart.
 const MIN_INTERVAL_MS = 300;
-const FRAME_BUDGET_MS = 8;
+const FRAME_BUDGET_MS = 4;
 
 const queue = new Map<object, () => void>();
 const lastDraw = new WeakMap<object, number>();

@@ -9,6 +9,7 @@ import {
   type RunConfig,
 } from '../../core/config';
 import { presetConfig } from '../../core/presets';
+import type { BackendChoice } from '../../workers/protocol';
 import { lastStep } from './series';
 import { MAX_RUNS, newRecord, type SessionState } from './session';
 import { applyEvent, clearPending, report, setKnobError, setPending, useSession, useUi } from './stores';
@@ -20,11 +21,15 @@ async function send(what: string, command: Promise<unknown>): Promise<boolean> {
   return error === null;
 }
 
-/** Subscribes the stores to the trainer and builds the run with the current config. */
-export function connect(port: TrainerPort): () => void {
+/** Subscribes the stores to the trainer; builds the run with the current config unless told not to. */
+export function connect(
+  port: TrainerPort,
+  options: { init?: boolean; backend?: BackendChoice } = {},
+): () => void {
   const unsubscribe = port.onEvent(applyEvent);
   useSession.setState({ status: 'loading' });
-  void send('Loading the model', port.init(useSession.getState().config));
+  if (options.init !== false)
+    void send('Loading the model', port.init(useSession.getState().config, { backend: options.backend }));
   return unsubscribe;
 }
 
@@ -83,6 +88,7 @@ export async function choosePreset(port: TrainerPort, name: string): Promise<boo
     return false;
   }
   clearPending();
+  useUi.setState({ preset: name });
   return reset(port, config.value);
 }
 

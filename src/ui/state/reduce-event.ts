@@ -53,8 +53,8 @@ export function reduceEvent(state: SessionState, event: TrainerEvent): SessionSt
     case 'error':
       return addFailure(state, event.error);
     case 'heartbeat':
-      // The client watches heartbeats to restart a silent worker; the UI has nothing to show for them.
-      return state;
+      // The client watches heartbeats to restart a silent worker; for the UI they only carry the step.
+      return event.step === state.step ? state : { ...state, step: event.step };
     default:
       return assertNever(event);
   }
@@ -89,12 +89,13 @@ function addMetrics(state: SessionState, metrics: StepMetricsMessage): SessionSt
   const live =
     previous !== null && metrics.step <= previous ? newRecord(state.nextId, state.config) : state.live;
   const series = appendRow(live.series, metrics.step, flattenMetrics(metrics));
-  const next = {
+  // run.status is sent on state changes only: while running, the step counter follows the metrics.
+  return {
     ...state,
+    step: metrics.step,
     live: { ...live, series },
     nextId: live === state.live ? state.nextId : state.nextId + 1,
   };
-  return next;
 }
 
 export function addSnapshot(

@@ -34,6 +34,16 @@ export interface UiState {
   readonly knobErrors: Readonly<Partial<Record<KnobKey, string>>>;
   /** The paper comparison in progress: which estimator of the three is running. */
   readonly comparison: { readonly index: number; readonly label: string } | null;
+  /** The preset the run started from (for the shareable URL), null once knobs diverge from it is fine. */
+  readonly preset: string | null;
+  /** A stored run the page can resume after a reload (main.tsx finds it; the banner offers it). */
+  readonly resumeOffer: ResumeOffer | null;
+}
+
+export interface ResumeOffer {
+  readonly label: string;
+  readonly step: number;
+  readonly resume: () => Promise<void>;
 }
 
 export const useUi = create<UiState>()(() => ({
@@ -43,6 +53,8 @@ export const useUi = create<UiState>()(() => ({
   viewedStep: null,
   knobErrors: {},
   comparison: null,
+  preset: null,
+  resumeOffer: null,
 }));
 
 export function effectiveTheme(ui: Pick<UiState, 'theme' | 'systemDark'>): 'light' | 'dark' {

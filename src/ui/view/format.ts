@@ -57,3 +57,18 @@ export function formatKnobValue(value: unknown): string {
 export function formatPercent(x: number): string {
   return Number.isFinite(x) ? `${(100 * x).toFixed(0)}%` : DASH;
 }
+
+/** Axis tick labels with just enough decimals to tell neighbouring ticks apart (exponents when tiny). */
+export function formatTicks(ticks: readonly number[]): string[] {
+  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : Math.abs(ticks[0] ?? 1);
+  const largest = Math.max(...ticks.map(Math.abs));
+  if (largest !== 0 && largest < 1e-3) {
+    const digits = Math.max(0, Math.ceil(Math.log10(largest / (step || largest))) - 1);
+    return ticks.map((t) => (t === 0 ? '0' : t.toExponential(digits).replace('-', '−')));
+  }
+  const decimals = step > 0 ? Math.max(0, Math.min(8, -Math.floor(Math.log10(step) + 1e-9))) : 0;
+  return ticks.map((t) => {
+    if (largest >= 1e5) return `${(t / 1000).toFixed(0)}k`;
+    return t.toFixed(decimals).replace('-', '−');
+  });
+}

@@ -36,6 +36,7 @@ describe('reduceEvent', () => {
   it('appends metrics per step and starts a new record when the steps restart', () => {
     const s = run([1, 2, 3].map((step) => ({ type: 'metrics.step', metrics: fakeMetrics(step) })));
     expect(s.live.series.length).toBe(3);
+    expect(s.step).toBe(3);
     expect(Array.from(column(s.live.series, 'loss'))).toEqual([0.1, 0.05, 0.1 / 3]);
     const restarted = reduceEvent(s, { type: 'metrics.step', metrics: fakeMetrics(1) });
     expect(restarted.live.id).not.toBe(s.live.id);
@@ -110,7 +111,8 @@ describe('reduceEvent', () => {
 
   it('records status, perf, evaluations and checkpoints; replies and heartbeats change nothing', () => {
     const s0 = initialSession(DEFAULT_CONFIG);
-    expect(reduceEvent(s0, { type: 'heartbeat', step: 3 })).toBe(s0);
+    expect(reduceEvent(s0, { type: 'heartbeat', step: 0 })).toBe(s0);
+    expect(reduceEvent(s0, { type: 'heartbeat', step: 3 }).step).toBe(3);
     expect(reduceEvent(s0, { type: 'reply', id: 1 as RequestId, ok: false, error: 'x' })).toBe(s0);
     const s = run([
       { type: 'run.status', state: 'running', step: 5 },

@@ -10,6 +10,7 @@ import {
   formatMs,
   formatNumber,
   formatSigned,
+  formatTicks,
 } from '../../../src/ui/view/format';
 import {
   cellAdvantage,
@@ -75,6 +76,12 @@ describe('formatting', () => {
     expect(formatKnobValue(0.2)).toBe('0.2');
     expect(formatKnobValue(1e-8)).toBe('1e-8');
     expect(formatKnobValue(true)).toBe('on');
+    expect(formatTicks([0, 0.5, 1])).toEqual(['0.0', '0.5', '1.0']);
+    expect(formatTicks([2000, 4000, 6000])).toEqual(['2000', '4000', '6000']);
+    expect(formatTicks([2e-4, 3e-4, 4e-4])).toEqual(['2e−4', '3e−4', '4e−4']);
+    expect(formatTicks([2.8e-4, 3e-4, 3.2e-4])).toEqual(['2.8e−4', '3.0e−4', '3.2e−4']);
+    expect(formatTicks([-1, 0, 1])).toEqual(['−1', '0', '1']);
+    expect(formatTicks([0, 200_000])).toEqual(['0k', '200k']);
   });
 });
 
