@@ -11,7 +11,7 @@ import {
 import { parseToolCall } from '../sandbox/tool-call';
 import type { Rollout } from '../sandbox/transcript';
 import type { QaItem } from '../sandbox/types';
-import type { RolloutEngine, RolloutSettings } from './rollout';
+import type { RolloutBatch, RolloutSettings } from './rollout';
 
 export interface EvaluatedRollout {
   readonly item: QaItem;
@@ -76,12 +76,19 @@ export function summarize(rollouts: readonly EvaluatedRollout[]): EvaluationSumm
   };
 }
 
+/** What evaluation generates with: the GPU RolloutEngine, or the CPU fallback's generator. */
+export interface RolloutGenerator {
+  /** The most sequences one `generate` call takes. */
+  readonly maxSequences: number;
+  generate(items: readonly QaItem[], settings: RolloutSettings): Promise<RolloutBatch>;
+}
+
 /**
  * Greedy rollouts of `items`, in chunks of the engine's capacity. The sampling fields of `settings` are
  * overridden (G = 1, temperature 0); turns, token budget and search settings are the caller's.
  */
 export async function evaluateGreedy(
-  engine: RolloutEngine,
+  engine: RolloutGenerator,
   items: readonly QaItem[],
   settings: RolloutSettings,
   weights: RewardWeights = DEFAULT_REWARD_WEIGHTS,

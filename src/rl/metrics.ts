@@ -1,7 +1,8 @@
 // Per-step metrics (issue 4's list): what the CLI logs as JSONL and the UI charts. Pure functions over the
 // rollout batch, its reward breakdowns and the few numbers the GPU reports back.
 
-import type { RewardWeights } from '../sandbox/config';
+import type { RunConfig } from '../core/config';
+import { DEFAULT_SEARCH_CONFIG, type RewardWeights } from '../sandbox/config';
 import type { RewardBreakdown } from '../sandbox/rewards';
 import { answerInResultsScore, exactMatchScore } from '../sandbox/rewards';
 import { parseToolCall } from '../sandbox/tool-call';
@@ -9,6 +10,7 @@ import type { AdvantageStats } from './advantages';
 import type { EvaluationSummary } from './evaluate';
 import type { PolicyLossStats } from './policy-loss-reference';
 import type { RolloutBatch } from './rollout';
+import { rewardWeightsOf } from './step-data';
 
 export interface RewardMetrics {
   /** Mean weighted value of each turn-level function per turn index, over rollouts that reached the turn. */
@@ -128,5 +130,45 @@ export function advantageMetrics(stats: AdvantageStats) {
     advantageStd: stats.turnStd,
     zeroStdFraction: stats.zeroStdGroupFraction,
     zeroStdFractionPerTurn: stats.zeroStdTurnFraction,
+  };
+}
+
+/** What one RL step measured, on either backend; `stepMetrics` turns it into the step's metrics line. */
+export interface StepMeasurements {
+  readonly step: number;
+  /** The config the step ran with. */
+  readonly config: RunConfig;
+  readonly batch: RolloutBatch;
+  readonly breakdowns: readonly RewardBreakdown[];
+  readonly loss: PolicyLossStats;
+  readonly advantages: AdvantageStats;
+  readonly skipped: boolean;
+  readonly gradNorm: number;
+  readonly learningRate: number;
+  /** performance.now() when the step began, when its rollouts were done (training began), and when it ended. */
+  readonly times: { readonly start: number; readonly train: number; readonly end: number };
+  readonly roundTrips: number;
+}
+
+export function stepMetrics(m: StepMeasurements): StepMetrics {
+  const { batch, config, times } = m;
+  const generated = batch.lossMask.reduce((a, b) => a + b, 0);
+  // Every pass of the policy update runs over all P·G rows of T tokens.
+  const trained = batch.P * batch.G * batch.T * config.policyEpochs;
+  return {
+    step: m.step,
+    ...rewardMetrics(batch, m.breakdowns, DEFAULT_SEARCH_CONFIG.maxQueryChars, rewardWeightsOf(config)),
+    ...lossMetrics(m.loss),
+    ...advantageMetrics(m.advantages),
+    skipped: m.skipped,
+    gradNorm: m.gradNorm,
+    learningRate: m.learningRate,
+    actionTokens: m.loss.tokens,
+    rolloutMs: batch.timings.rolloutMs,
+    toolMs: batch.timings.toolMs,
+    trainMs: times.end - times.train,
+    stepMs: times.end - times.start,
+    tokensPerSec: (generated + trained) / ((times.end - times.start) / 1000),
+    roundTrips: m.roundTrips,
   };
 }

@@ -81,3 +81,13 @@ export function trainingArrays(batch: RolloutBatch): TrainingArrays {
   }
   return { targets, actionTurn, actionMask };
 }
+
+/**
+ * A (P·G, T) array computed at predicting positions (advantages, log-probs: position t scores token t+1) moved
+ * onto the tokens it scores, as the heatmaps show it; position 0 (never predicted) is 0.
+ */
+export function onScoredTokens(atPredictor: ArrayLike<number>, n: number, T: number): Float32Array {
+  const out = new Float32Array(n * T);
+  for (let r = 0; r < n; r++) for (let t = 0; t + 1 < T; t++) out[r * T + t + 1] = atPredictor[r * T + t];
+  return out;
+}

@@ -1,21 +1,10 @@
 // The RL loop (DESIGN.md §1): rollouts on the GPU with the sandbox in the loop → rewards on the CPU →
 // advantages on the GPU → μ passes of { forward → clipped surrogate + β·KL − c·entropy → backward → clip →
 // AdamW } → one readback of the step's numbers. Hyperparameter changes wait for the step boundary.
-import {
-  configDiff,
-  type KnobKey,
-  knobSpec,
-  type Result,
-  type RunConfig,
-  resetKnobs,
-  updateRunConfig,
-} from '../core/config';
-import { Rng } from '../core/rng';
+import type { Result, RunConfig } from '../core/config';
 import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
 import { GpuGpt } from '../model/gpt';
-import { learningRateAt } from '../model/schedule';
-import { DEFAULT_SEARCH_CONFIG } from '../sandbox/config';
 import type { Tokenizer } from '../sandbox/tokenizer';
 import type { QaItem } from '../sandbox/types';
 import { advantageConfigSchema } from './advantage-config';
@@ -27,7 +16,7 @@ import {
 } from './advantage-kernel';
 import { advantageStats } from './advantages';
 import { type EvaluationSummary, evaluateGreedy } from './evaluate';
-import { advantageMetrics, lossMetrics, rewardMetrics, type StepMetrics } from './metrics';
+import { type StepMetrics, stepMetrics } from './metrics';
 import {
   createPolicyLossScratch,
   LOSS_STATS_SIZE,
@@ -36,7 +25,10 @@ import {
   policyLoss,
 } from './policy-loss';
 import { type RolloutBatch, RolloutEngine, type RolloutSettings, type SearchCaller } from './rollout';
-import { rewardWeightsOf, scoreBatch, trainingArrays } from './step-data';
+import { type HyperparameterChange, RunControl } from './run-control';
+import { onScoredTokens, rewardWeightsOf, scoreBatch, trainingArrays } from './step-data';
+
+export type { HyperparameterChange };
 
 export interface TrainerInit {
   readonly policy: GpuGpt;
@@ -45,13 +37,6 @@ export interface TrainerInit {
   readonly trainItems: readonly QaItem[];
   readonly heldOutItems: readonly QaItem[];
   readonly config: RunConfig;
-}
-
-export interface HyperparameterChange {
-  readonly step: number;
-  readonly key: KnobKey;
-  readonly from: unknown;
-  readonly to: unknown;
 }
 
 /** What the heatmaps show for one step: every rollout's turn advantages, rewards and tokens. */
@@ -90,26 +75,16 @@ export class Trainer {
   readonly policy: GpuGpt;
   /** Rebuilt (cheaply: the KV cache is the model's arena) when a live change asks for more sequences. */
   engine: RolloutEngine;
-  readonly changeLog: HyperparameterChange[] = [];
-  private configValue: RunConfig;
-  private pending: Partial<RunConfig> = {};
+  private readonly run: RunControl;
   private reference: GpuGpt | null = null;
   private readonly startParams: Promise<Float32Array>;
-  private readonly trainItems: readonly QaItem[];
   private readonly heldOutItems: readonly QaItem[];
-  private order: QaItem[] = [];
-  private cursor = 0;
-  private epoch = 0;
   private buffers: LossBuffers | null = null;
-  /** RL steps completed. */
-  stepCount = 0;
 
   constructor(init: TrainerInit) {
-    if (init.trainItems.length === 0) throw new Error('no training questions');
+    this.run = new RunControl(init.config, init.trainItems);
     this.policy = init.policy;
     this.ctx = init.policy.ctx;
-    this.configValue = init.config;
-    this.trainItems = init.trainItems;
     this.heldOutItems = init.heldOutItems;
     const maxSequences = Math.max(
       init.config.promptsPerStep * init.config.rolloutsPerPrompt,
@@ -123,7 +98,19 @@ export class Trainer {
   }
 
   get config(): RunConfig {
-    return this.configValue;
+    return this.run.config;
+  }
+
+  get changeLog(): readonly HyperparameterChange[] {
+    return this.run.changeLog;
+  }
+
+  /** RL steps completed. */
+  get stepCount(): number {
+    return this.run.stepCount;
+  }
+  set stepCount(step: number) {
+    this.run.stepCount = step;
   }
 
   /**
@@ -131,64 +118,11 @@ export class Trainer {
    * is invalid or a knob needs a fresh run (model shape, data); the error says which and why.
    */
   setHyperparameters(changes: Partial<RunConfig>): Result<Partial<RunConfig>> {
-    const merged = { ...this.pending, ...changes };
-    const next = updateRunConfig(this.configValue, merged);
-    if (!next.ok) return next;
-    const needReset = resetKnobs(configDiff(this.configValue, next.value));
-    if (needReset.length > 0) {
-      return {
-        ok: false,
-        error: `requires reset: ${needReset.map((k) => `${k} (${knobSpec(k).label})`).join(', ')}`,
-      };
-    }
-    this.pending = merged;
-    return { ok: true, value: merged };
-  }
-
-  private applyPending(): void {
-    if (Object.keys(this.pending).length === 0) return;
-    const next = updateRunConfig(this.configValue, this.pending);
-    this.pending = {};
-    if (!next.ok) return;
-    for (const key of configDiff(this.configValue, next.value)) {
-      this.changeLog.push({
-        step: this.stepCount + 1,
-        key,
-        from: this.configValue[key],
-        to: next.value[key],
-      });
-    }
-    this.configValue = next.value;
-  }
-
-  /** The next P training questions: a seeded shuffle per epoch. */
-  private nextItems(P: number): QaItem[] {
-    const out: QaItem[] = [];
-    while (out.length < P) {
-      if (this.cursor >= this.order.length) {
-        this.order = new Rng(this.configValue.seed).fork(`epoch-${this.epoch++}`).shuffled(this.trainItems);
-        this.cursor = 0;
-      }
-      out.push(this.order[this.cursor++]);
-    }
-    return out;
+    return this.run.propose(changes);
   }
 
   rolloutSettings(step: number): RolloutSettings {
-    const c = this.configValue;
-    return {
-      rolloutsPerPrompt: c.rolloutsPerPrompt,
-      maxTurns: c.maxTurns,
-      maxTurnTokens: c.maxTurnTokens,
-      temperature: c.temperature,
-      topK: c.topK,
-      topP: c.topP,
-      seed: c.seed,
-      step,
-      hideToolResults: c.hideToolResults,
-      searchTopK: c.searchTopK,
-      resultTokenBudget: c.resultTokenBudget,
-    };
+    return this.run.rolloutSettings(step);
   }
 
   private lossBuffers(n: number, T: number, P: number, G: number, K: number): LossBuffers {
@@ -221,12 +155,10 @@ export class Trainer {
 
   /** One RL step. Returns its metrics and the snapshot the heatmaps draw. */
   async step(): Promise<{ metrics: StepMetrics; snapshot: StepSnapshot }> {
-    this.applyPending();
-    const c = this.configValue;
-    const stepNumber = this.stepCount + 1;
+    const { step: stepNumber, config: c } = this.run.beginStep();
     const stepStart = performance.now();
     const readsBefore = this.ctx.readbacks;
-    const items = this.nextItems(c.promptsPerStep);
+    const items = this.run.nextItems(c.promptsPerStep);
     const sequences = c.promptsPerStep * c.rolloutsPerPrompt;
     if (sequences > this.engine.maxSequences) {
       this.engine = new RolloutEngine(
@@ -236,7 +168,7 @@ export class Trainer {
         Math.max(sequences, c.evalQuestions),
       );
     }
-    const batch = await this.engine.generate(items, this.rolloutSettings(stepNumber));
+    const batch = await this.engine.generate(items, this.run.rolloutSettings(stepNumber));
     const trainStart = performance.now();
     const { P, G, K, T } = batch;
     const n = P * G;
@@ -260,22 +192,8 @@ export class Trainer {
       enc.copy(refActs.logp, buffers.refLogp);
       enc.submit();
     }
-    const lr = learningRateAt(stepNumber, {
-      learningRate: c.learningRate,
-      warmupSteps: c.warmupSteps,
-      schedule: c.lrSchedule,
-      totalSteps: c.steps,
-      minLearningRateRatio: c.minLearningRateRatio,
-    });
-    const optimizer = {
-      lr,
-      beta1: c.beta1,
-      beta2: c.beta2,
-      eps: c.adamEps,
-      weightDecay: c.weightDecay,
-      maxGradNorm: c.maxGradNorm,
-    };
-    const hyper = { clipLow: c.clipLow, clipHigh: c.clipHigh, klCoef: c.klCoef, entropyCoef: c.entropyCoef };
+    const optimizer = this.run.optimizerSettings(stepNumber);
+    const hyper = this.run.lossHyper();
     for (let pass = 0; pass < c.policyEpochs; pass++) {
       const enc = this.ctx.encoder(`rl-pass-${pass}`);
       this.policy.forward(enc, acts);
@@ -323,42 +241,31 @@ export class Trainer {
     const turnStats = advantageStats(aTurn, groupFlags, rewards.turns, rewards, c.filterZeroStdGroups);
     const loss = parsePolicyLossStats(lossStats);
     const grad = GpuGpt.parseStats(gradStats);
-    this.stepCount = stepNumber;
-    const end = performance.now();
-    const trainedTokens = n * T * c.policyEpochs;
-    const generated = batch.lossMask.reduce((a, b) => a + b, 0);
-    const metrics: StepMetrics = {
+    this.run.stepCount = stepNumber;
+    const metrics = stepMetrics({
       step: stepNumber,
-      ...rewardMetrics(batch, breakdowns, DEFAULT_SEARCH_CONFIG.maxQueryChars, rewardWeightsOf(c)),
-      ...lossMetrics(loss),
-      ...advantageMetrics(turnStats),
+      config: c,
+      batch,
+      breakdowns,
+      loss,
+      advantages: turnStats,
       skipped: grad.skipped || loss.nonFiniteTokens > 0,
       gradNorm: grad.gradNorm,
-      learningRate: lr,
-      actionTokens: loss.tokens,
-      rolloutMs: batch.timings.rolloutMs,
-      toolMs: batch.timings.toolMs,
-      trainMs: end - trainStart,
-      stepMs: end - stepStart,
-      tokensPerSec: (generated + trainedTokens) / ((end - stepStart) / 1000),
+      learningRate: optimizer.lr,
+      times: { start: stepStart, train: trainStart, end: performance.now() },
       roundTrips: this.ctx.readbacks - readsBefore,
-    };
-    // Advantages were computed at predicting positions; the heatmap wants them on the tokens they score.
-    const shifted = (atPredictor: ArrayLike<number>) => {
-      const out = new Float32Array(n * T);
-      for (let r = 0; r < n; r++) for (let t = 0; t + 1 < T; t++) out[r * T + t + 1] = atPredictor[r * T + t];
-      return out;
-    };
-    const tokenAdvantages = shifted(tokenAdv);
+    });
+    // Advantages and log-probs were computed at predicting positions; the heatmap wants them on the tokens
+    // they score.
     return {
       metrics,
       snapshot: {
         step: stepNumber,
         batch,
         aTurn: aTurn as Float32Array,
-        tokenAdvantages,
-        logpOld: shifted(logpOldAt),
-        logpLast: shifted(logpLastAt),
+        tokenAdvantages: onScoredTokens(tokenAdv, n, T),
+        logpOld: onScoredTokens(logpOldAt, n, T),
+        logpLast: onScoredTokens(logpLastAt, n, T),
         rewards: breakdowns,
       },
     };
@@ -366,13 +273,9 @@ export class Trainer {
 
   /** Greedy held-out evaluation on the first `evalQuestions` held-out items. */
   async evaluate(): Promise<EvaluationSummary> {
-    const items = this.heldOutItems.slice(0, this.configValue.evalQuestions);
-    const result = await evaluateGreedy(
-      this.engine,
-      items,
-      this.rolloutSettings(0),
-      rewardWeightsOf(this.configValue),
-    );
+    const c = this.run.config;
+    const items = this.heldOutItems.slice(0, c.evalQuestions);
+    const result = await evaluateGreedy(this.engine, items, this.run.rolloutSettings(0), rewardWeightsOf(c));
     return result.summary;
   }
 
