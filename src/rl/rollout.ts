@@ -2,24 +2,24 @@
 // answers every tool call of a turn in one batch, and the result tokens are appended before the next turn.
 //
 // Per policy turn k:  prefill (beginTurn) → maxTurnTokens decode steps recorded into ONE encoder, sampling and
-// stop detection on the GPU → ONE readback → CPU: cut each sequence's new ids (kept verbatim: token-in /
-// token-out, nothing is re-encoded), decode their text, send every `</tool>` turn to the sandbox in one call,
-// append each `<result> … </result>` (loss mask 0) → next turn while anyone is still active and k + 1 < K.
+// stop detection on the GPU → ONE readback → CPU (rollout-turns.ts, shared with the CPU fallback): cut each
+// sequence's new ids (kept verbatim: token-in / token-out, nothing is re-encoded), decode their text, send every
+// `</tool>` turn to the sandbox in one call, append each `<result> … </result>` (loss mask 0) → next turn while
+// anyone is still active and k + 1 < K.
 // So GPU→CPU round trips per batch = turns taken, whatever the number of tokens decoded.
 
 import { counterHash } from '../core/rng';
 import { KvDecoder, type SamplingSettings } from '../model/decode';
 import type { GpuGpt } from '../model/gpt';
 import { DONE } from '../model/sample';
-import { DEFAULT_SEARCH_CONFIG } from '../sandbox/config';
 import { TOOL_ERROR_MESSAGES, type ToolErrorCode } from '../sandbox/phrases';
-import type { SearchOptions } from '../sandbox/search';
 import type { Tokenizer } from '../sandbox/tokenizer';
 import { formatToolError } from '../sandbox/tool-call';
-import { type PolicyTurn, promptText, type Rollout } from '../sandbox/transcript';
+import type { Rollout } from '../sandbox/transcript';
 import type { QaItem } from '../sandbox/types';
-import { type SearchCaller, safeRunBatch } from './search-caller';
-import { NO_TURN, PAD_ID, SequenceBuffer } from './sequences';
+import { type DecodedTurn, encodePrompts, promptSequences, runTurns } from './rollout-turns';
+import type { SearchCaller } from './search-caller';
+import { NO_TURN, PAD_ID, type SequenceBuffer } from './sequences';
 
 export type { SearchCaller };
 export { NO_TURN };
@@ -94,84 +94,21 @@ export class RolloutEngine {
 
   async generate(items: readonly QaItem[], settings: RolloutSettings): Promise<RolloutBatch> {
     const started = performance.now();
-    const ctx = this.model.ctx;
-    const readbacksBefore = ctx.readbacks;
+    const readbacksBefore = this.model.ctx.readbacks;
     const { rolloutsPerPrompt: G, maxTurns: K } = settings;
     const P = items.length;
-    const n = P * G;
     checkSettings(settings, P, this.maxSequences);
-    const special = this.tokenizer.special;
-    const prompts = items.map((item) => this.tokenizer.encode(promptText(item.question)));
+    const prompts = encodePrompts(this.tokenizer, items);
     const T = this.rowLength(Math.max(...prompts.map((ids) => ids.length)), settings);
-    const seqs = new SequenceBuffer(n, T);
-    prompts.forEach((ids, p) => {
-      if (ids.length >= T) {
-        throw new RangeError(`question ${items[p].id} takes ${ids.length} tokens, the context holds ${T}`);
-      }
-      for (let g = 0; g < G; g++) seqs.append(p * G + g, ids, 'prompt');
-    });
-    const active = Array.from({ length: n }, () => true);
-    const turns: PolicyTurn[][] = Array.from({ length: n }, () => []);
-    const turnsTaken = new Uint32Array(n);
-    const firstResultTurn = new Int32Array(n).fill(-1);
-    const search: SearchOptions = {
-      topK: settings.searchTopK,
-      resultTokenBudget: settings.resultTokenBudget,
-      maxQueryChars: DEFAULT_SEARCH_CONFIG.maxQueryChars,
-    };
-    let decodeMs = 0;
-    let toolMs = 0;
-    let toolCalls = 0;
-    let toolFailures = 0;
-
-    for (let k = 0; k < K && active.some((a) => a); k++) {
-      const turnStart = performance.now();
-      const rows = active.flatMap((a, b) => (a ? [b] : []));
-      const generated = await this.decodeTurn(seqs, rows, settings, k);
-      decodeMs += performance.now() - turnStart;
-
-      const calls: { b: number; text: string }[] = [];
-      rows.forEach((b, r) => {
-        const ids = generated.ids[r];
-        seqs.append(b, ids, 'policy', k);
-        turnsTaken[b] = k + 1;
-        const text = this.tokenizer.decode(Array.from(ids));
-        const calledTool = generated.done[r] === DONE.stopToken && ids[ids.length - 1] === special.toolClose;
-        // A call on the last allowed turn just ends the rollout: no turn is left to read its result.
-        if (calledTool && k + 1 < K) {
-          calls.push({ b, text });
-        } else {
-          turns[b].push({ text });
-          active[b] = false;
-        }
-      });
-      if (calls.length === 0) continue;
-
-      const toolStart = performance.now();
-      const replies = await safeRunBatch(
-        this.search,
-        calls.map((c) => c.text),
-        search,
-      );
-      toolMs += performance.now() - toolStart;
-      toolCalls += calls.length;
-      calls.forEach(({ b, text }, j) => {
-        const reply = replies[j];
-        if (!reply.ok) toolFailures++;
-        const resultIds = this.tokenizer.encode(reply.text);
-        // The next turn needs at least one free position after the result; otherwise the rollout ends here
-        // and the policy never saw the reply, so the transcript does not carry it either.
-        if (resultIds.length >= seqs.room(b)) {
-          turns[b].push({ text });
-          active[b] = false;
-          return;
-        }
-        seqs.append(b, resultIds, 'sandbox');
-        turns[b].push({ text, reply: { ok: reply.ok, text: reply.text } });
-        if (firstResultTurn[b] < 0) firstResultTurn[b] = k;
-      });
-    }
-
+    const seqs = promptSequences(prompts, items, G, T);
+    const { decodeMs, toolMs, ...turns } = await runTurns(
+      seqs,
+      items,
+      this.tokenizer,
+      this.search,
+      settings,
+      (buffer, rows, k) => this.decodeTurn(buffer, rows, settings, k),
+    );
     return {
       P,
       G,
@@ -183,13 +120,9 @@ export class RolloutEngine {
       turnIndex: seqs.turnIndex,
       lossMask: seqs.lossMask,
       keyMask: seqs.keyMask(settings.hideToolResults),
-      rollouts: turns.map((t, i) => ({ question: items[Math.floor(i / G)].question, turns: t })),
-      turnsTaken,
-      firstResultTurn,
+      ...turns,
       timings: { rolloutMs: performance.now() - started, decodeMs, toolMs },
-      roundTrips: ctx.readbacks - readbacksBefore,
-      toolCalls,
-      toolFailures,
+      roundTrips: this.model.ctx.readbacks - readbacksBefore,
     };
   }
 
@@ -229,7 +162,7 @@ export class RolloutEngine {
     rows: readonly number[],
     s: RolloutSettings,
     turn: number,
-  ): Promise<{ ids: Uint32Array[]; done: Uint32Array }> {
+  ): Promise<DecodedTurn[]> {
     const T = seqs.T;
     const B = Math.min(this.maxSequences, Math.ceil(rows.length / 8) * 8);
     const decoder = this.decoderFor(B, T);
@@ -259,10 +192,10 @@ export class RolloutEngine {
     enc.submit();
     const snapshot = await decoder.read(0.8 * this.msPerRowStep * B * steps);
     this.msPerRowStep = (performance.now() - started) / (B * steps);
-    return {
-      ids: rows.map((_, r) => snapshot.tokens.slice(r * T + lengths[r], r * T + snapshot.positions[r] + 1)),
-      done: snapshot.done.slice(0, rows.length),
-    };
+    return rows.map((_, r) => ({
+      ids: snapshot.tokens.slice(r * T + lengths[r], r * T + snapshot.positions[r] + 1),
+      stopped: snapshot.done[r] === DONE.stopToken,
+    }));
   }
 
   private decoderFor(B: number, T: number): KvDecoder {
