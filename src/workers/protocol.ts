@@ -8,6 +8,7 @@
 import type { KnobKey, Result, RunConfig } from '../core/config';
 import { KNOB_KEYS } from '../core/config';
 import type { ModelConfig } from '../core/model-config';
+import type { ChatSampling, ChatTranscript } from '../export/chat-types';
 import type { EvaluationSummary } from '../rl/evaluate';
 import type { StepMetrics } from '../rl/metrics';
 
@@ -47,6 +48,20 @@ export type TrainerCommand =
   /** Held-out greedy evaluation now (between steps); the reply and an `eval.result` event carry it. */
   | { readonly type: 'eval.run'; readonly id: RequestId }
   | { readonly type: 'checkpoint.export'; readonly id: RequestId }
+  /** The policy as ONNX (src/export/onnx.ts) with the vocabulary and run config as metadata. */
+  | { readonly type: 'export.onnx'; readonly id: RequestId }
+  /** The words of `question` the tokenizer does not know (they would read as <unk>). */
+  | { readonly type: 'chat.check'; readonly id: RequestId; readonly question: string }
+  /**
+   * One rollout of the live policy for a free-text question, with the run's search settings. Queued like a
+   * step: while training runs it waits for the step in flight and runs before the next one.
+   */
+  | {
+      readonly type: 'chat.ask';
+      readonly id: RequestId;
+      readonly question: string;
+      readonly sampling: ChatSampling;
+    }
   /**
    * Validated before anything changes (format, model shape, vocabulary): a corrupt or mismatched file is
    * refused with the reason and the run is untouched. Accepted, it restarts the run from those parameters.
@@ -73,6 +88,9 @@ export const COMMAND_TYPES = [
   'hparams.set',
   'eval.run',
   'checkpoint.export',
+  'export.onnx',
+  'chat.check',
+  'chat.ask',
   'checkpoint.import',
   'debug.lose-device',
 ] as const satisfies readonly TrainerCommand['type'][];
@@ -118,6 +136,9 @@ export type ReplyValue =
       readonly config: RunConfig;
       readonly step: number;
     }
+  | { readonly kind: 'onnx'; readonly bytes: ArrayBuffer; readonly step: number }
+  | { readonly kind: 'chat-check'; readonly unknown: readonly string[] }
+  | { readonly kind: 'chat'; readonly transcript: ChatTranscript }
   | { readonly kind: 'hparams'; readonly pending: Partial<RunConfig> }
   | { readonly kind: 'eval'; readonly summary: HeldOutSummary }
   | { readonly kind: 'imported'; readonly step: number; readonly info: RunInfo };
@@ -248,6 +269,9 @@ export function parseTrainerCommand(message: unknown): Result<TrainerCommand> {
   if (type === 'hparams.set' && !knownKeys(message.changes)) return bad('changes name unknown knobs');
   if (type === 'checkpoint.import' && !(message.bytes instanceof ArrayBuffer))
     return bad('bytes must be an ArrayBuffer');
+  if ((type === 'chat.ask' || type === 'chat.check') && typeof message.question !== 'string')
+    return bad('question must be text');
+  if (type === 'chat.ask' && !isObject(message.sampling)) return bad('sampling settings are missing');
   return { ok: true, value: message as unknown as TrainerCommand };
 }
 

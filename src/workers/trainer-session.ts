@@ -13,6 +13,7 @@ import type { OpenCorpus } from '../sandbox/load';
 import { CpuEngine, clampForCpu } from './cpu-engine';
 import { buildCreditSnapshot } from './credit-snapshot';
 import { type EngineStep, GpuEngine, type PolicyEngine, splitQuestions } from './engine';
+import { askPolicy, policyOnnx } from './policy-chat';
 import {
   checkCheckpoint,
   encodeRunCheckpoint,
@@ -75,7 +76,10 @@ export class TrainerSession {
 
   async handle(command: TrainerCommand): Promise<void> {
     const reply = await this.dispatch(command).catch((e): Reply => ({ ok: false, error: message(e) }));
-    const transfer = reply.ok && reply.value?.kind === 'checkpoint' ? [reply.value.bytes] : [];
+    const transfer =
+      reply.ok && (reply.value?.kind === 'checkpoint' || reply.value?.kind === 'onnx')
+        ? [reply.value.bytes]
+        : [];
     this.host.post(
       reply.ok
         ? { type: 'reply', id: command.id, ok: true, value: reply.value }
@@ -143,6 +147,32 @@ export class TrainerSession {
               step: this.step,
             },
           };
+        });
+      case 'export.onnx':
+        return this.exclusive(async () => {
+          if (!this.engine || !this.corpus) return { ok: false, error: 'no run to export' };
+          const bytes = await policyOnnx(this.engine, this.corpus.tokenizer, this.vocabHash);
+          return { ok: true, value: { kind: 'onnx', bytes: bytes.buffer as ArrayBuffer, step: this.step } };
+        });
+      case 'chat.check':
+        if (!this.corpus) return { ok: false, error: 'the vocabulary is not loaded yet' };
+        return {
+          ok: true,
+          value: { kind: 'chat-check', unknown: this.corpus.tokenizer.unknownWords(command.question) },
+        };
+      case 'chat.ask':
+        // Queued like a step: while training runs it waits for the step in flight, then runs before the next.
+        return this.exclusive(async () => {
+          if (!this.engine || !this.corpus || !this.searchCaller)
+            return { ok: false, error: 'the policy is not loaded yet: wait for the run to be ready' };
+          const asked = await askPolicy(
+            this.engine,
+            this.corpus.tokenizer,
+            this.searchCaller.caller,
+            command.question,
+            command.sampling,
+          );
+          return asked.ok ? { ok: true, value: { kind: 'chat', transcript: asked.value } } : asked;
         });
       case 'checkpoint.import':
         return this.importCheckpoint(new Uint8Array(command.bytes));

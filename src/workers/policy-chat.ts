@@ -1,0 +1,114 @@
+// The trainer worker's side of the chat panel and of the ONNX download: one rollout of the live policy for a
+// free-text question (through the same RolloutEngine and sandbox as training, with the run's search settings),
+// and the current parameters as an ONNX file. The session runs both inside its one work queue, so they happen
+// between steps and never see half-updated parameters.
+import type { Result, RunConfig } from '../core/config';
+import { type ChatSampling, type ChatTranscript, checkChatRequest, rolloutToChat } from '../export/chat-loop';
+import { exportOnnx } from '../export/onnx';
+import { ReferencePolicy } from '../reference/backend';
+import type { RolloutBatch, RolloutSettings } from '../rl/rollout';
+import type { SearchCaller } from '../rl/search-caller';
+import type { Tokenizer } from '../sandbox/tokenizer';
+import { promptText } from '../sandbox/transcript';
+import type { QaItem } from '../sandbox/types';
+import { generateOnCpu } from './cpu-rollout';
+import { GpuEngine, type PolicyEngine } from './engine';
+
+/** A question typed by a person, as the rollout code's item type (no gold answers: nothing is scored). */
+function chatItem(question: string): QaItem {
+  return {
+    id: 'chat',
+    family: 'user',
+    relation: 'user',
+    entity: 'chat',
+    split: 'test',
+    question,
+    answers: [],
+    goldArticleIds: [],
+    hops: [],
+  };
+}
+
+function settingsFor(config: RunConfig, s: ChatSampling): RolloutSettings {
+  return {
+    rolloutsPerPrompt: 1,
+    maxTurns: s.maxTurns,
+    maxTurnTokens: s.maxTurnTokens,
+    temperature: s.temperature,
+    topK: s.topK,
+    topP: s.topP,
+    seed: s.seed,
+    // Training keys its sampler by (seed, step); chats use a step no training step reaches.
+    step: 0x7fffffff,
+    hideToolResults: false,
+    searchTopK: config.searchTopK,
+    resultTokenBudget: config.resultTokenBudget,
+  };
+}
+
+async function rollout(
+  engine: PolicyEngine,
+  tokenizer: Tokenizer,
+  search: SearchCaller,
+  item: QaItem,
+  settings: RolloutSettings,
+): Promise<RolloutBatch> {
+  if (engine instanceof GpuEngine) return engine.trainer.engine.generate([item], settings);
+  // The CPU engine keeps its reference policy to itself; a copy of its parameters decodes the same tokens.
+  const policy = new ReferencePolicy(engine.layout.config, 0);
+  policy.importParams(await engine.readParams());
+  return generateOnCpu(policy, tokenizer, search, [item], settings);
+}
+
+export async function askPolicy(
+  engine: PolicyEngine,
+  tokenizer: Tokenizer,
+  search: SearchCaller,
+  question: string,
+  sampling: ChatSampling,
+): Promise<Result<ChatTranscript>> {
+  const started = performance.now();
+  const checked = checkChatRequest(question, sampling);
+  if (!checked.ok) return checked;
+  const T = engine.layout.config.contextLength;
+  const promptTokens = tokenizer.encode(promptText(checked.value)).length;
+  if (promptTokens >= T - 1) {
+    return {
+      ok: false,
+      error: `The question takes ${promptTokens} tokens; the model's context holds ${T}. Ask something shorter.`,
+    };
+  }
+  const batch = await rollout(
+    engine,
+    tokenizer,
+    search,
+    chatItem(checked.value),
+    settingsFor(engine.config, sampling),
+  );
+  return {
+    ok: true,
+    value: rolloutToChat(batch.rollouts[0], sampling.maxTurns, performance.now() - started),
+  };
+}
+
+/** The current policy as ONNX, with the vocabulary, the run config and the step as metadata. */
+export async function policyOnnx(
+  engine: PolicyEngine,
+  tokenizer: Tokenizer,
+  vocabHash: string,
+): Promise<Uint8Array> {
+  const config = engine.config;
+  const bytes = exportOnnx(engine.layout, await engine.readParams(), {
+    vocabulary: tokenizer.vocabulary(),
+    runConfig: config,
+    info: {
+      step: String(engine.stepCount),
+      seed: String(config.seed),
+      estimator: config.advantageEstimator,
+      vocabHash,
+      source: 'turn-credit-playground (browser)',
+    },
+  });
+  // The reply transfers bytes.buffer: it must hold exactly the file (protobufjs may return a view of a pool).
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
