@@ -1,0 +1,165 @@
+// The chat panel's ONNX engine: a module worker that opens an exported policy (src/export/onnx.ts) under
+// onnxruntime-web and runs the agent loop of src/export/chat-loop.ts with the sandbox in a nested search worker
+// (the same search code as training; in-process where nested workers are missing). Kept off the main thread:
+// every token re-runs the forward on the whole sequence.
+/// <reference lib="webworker" />
+import type { Result } from '../core/config';
+import { runChat } from '../export/chat-loop';
+import { readOnnxInfo } from '../export/onnx-load';
+import { inProcessSearch, type SearchCaller } from '../rl/search-caller';
+import { DEFAULT_SEARCH_CONFIG } from '../sandbox/config';
+import { loadCorpusFromUrl } from '../sandbox/load';
+import { passagesOf } from '../sandbox/passages';
+import { SearchEngine, type SearchOptions } from '../sandbox/search';
+import { Tokenizer } from '../sandbox/tokenizer';
+import type { Passage } from '../sandbox/types';
+import { type ChatCommand, type ChatEvent, type ChatReplyValue, parseChatCommand } from './chat-protocol';
+import { type BrowserModel, openBrowserModel } from './ort-browser';
+import { SearchClient } from './search-client';
+import { createBrowserSearchEndpoint } from './search-endpoint-browser';
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const base = new URL(import.meta.env.BASE_URL, scope.location.origin);
+const post = (event: ChatEvent) => scope.postMessage(event);
+
+interface Loaded {
+  readonly model: BrowserModel;
+  readonly tokenizer: Tokenizer;
+  readonly contextLength: number;
+  readonly searchOptions: SearchOptions;
+}
+
+let loaded: Loaded | null = null;
+let passages: Promise<Result<readonly Passage[]>> | null = null;
+let search: { key: string; caller: SearchCaller & { close?(): void } } | null = null;
+const cancelled = new Set<number>();
+
+/** The corpus's passages, fetched once (the first load starts it, so a question rarely waits for it). */
+function corpusPassages(): Promise<Result<readonly Passage[]>> {
+  passages ??= loadCorpusFromUrl(new URL('corpus', base).href).then((corpus) =>
+    corpus.ok
+      ? { ok: true, value: passagesOf(corpus.value.articles) }
+      : { ok: false, error: `the search corpus could not be loaded: ${corpus.error}` },
+  );
+  return passages;
+}
+
+/**
+ * The sandbox for these search options: a search worker (the same code as training's), or this thread without
+ * nested workers. A client fixes its options at creation, so other options get a new one.
+ */
+async function sandbox(options: SearchOptions): Promise<Result<SearchCaller>> {
+  const key = `${options.topK}/${options.resultTokenBudget}`;
+  if (search?.key === key) return { ok: true, value: search.caller };
+  const found = await corpusPassages();
+  if (!found.ok) return found;
+  search?.caller.close?.();
+  if (typeof Worker === 'undefined') {
+    search = {
+      key,
+      caller: inProcessSearch(new SearchEngine(found.value), { ...DEFAULT_SEARCH_CONFIG, ...options }),
+    };
+  } else {
+    const client = new SearchClient(createBrowserSearchEndpoint, {
+      passages: found.value,
+      search: { ...DEFAULT_SEARCH_CONFIG, ...options },
+    });
+    search = { key, caller: { runBatch: (calls) => client.runBatch(calls), close: () => client.close() } };
+  }
+  return { ok: true, value: search.caller };
+}
+
+async function load(bytes: Uint8Array, runtime: 'auto' | 'wasm'): Promise<Result<ChatReplyValue>> {
+  const info = readOnnxInfo(bytes);
+  if (!info.ok) return info;
+  const tokenizer = Tokenizer.fromVocabulary(info.value.vocabulary);
+  if (!tokenizer.ok) return { ok: false, error: `the file's vocabulary is unusable: ${tokenizer.error}` };
+  let model: BrowserModel;
+  try {
+    model = await openBrowserModel(bytes, runtime);
+  } catch (e) {
+    return {
+      ok: false,
+      error: `onnxruntime could not open the model: ${e instanceof Error ? e.message : String(e)}`,
+    };
+  }
+  await loaded?.model.release();
+  const run = info.value.runConfig;
+  loaded = {
+    model,
+    tokenizer: tokenizer.tokenizer,
+    contextLength: info.value.model.contextLength,
+    searchOptions: {
+      topK: run?.searchTopK ?? DEFAULT_SEARCH_CONFIG.topK,
+      resultTokenBudget: run?.resultTokenBudget ?? DEFAULT_SEARCH_CONFIG.resultTokenBudget,
+      maxQueryChars: DEFAULT_SEARCH_CONFIG.maxQueryChars,
+    },
+  };
+  // Fetch the corpus now, so the first question does not wait for it.
+  void corpusPassages();
+  return {
+    ok: true,
+    value: {
+      kind: 'loaded',
+      loaded: {
+        provider: model.provider,
+        note: model.note,
+        model: info.value.model,
+        vocabularySize: tokenizer.tokenizer.vocabSize,
+        info: info.value.info,
+      },
+    },
+  };
+}
+
+async function handle(command: ChatCommand): Promise<Result<ChatReplyValue>> {
+  switch (command.type) {
+    case 'onnx.load':
+      return load(new Uint8Array(command.bytes), command.runtime);
+    case 'chat.check':
+      if (!loaded) return { ok: false, error: 'load an ONNX model first' };
+      return {
+        ok: true,
+        value: { kind: 'chat-check', unknown: loaded.tokenizer.unknownWords(command.question) },
+      };
+    case 'chat.stop':
+      cancelled.add(command.target);
+      return { ok: true, value: { kind: 'stopped' } };
+    case 'chat.ask': {
+      const model = loaded;
+      if (!model) return { ok: false, error: 'load an ONNX model first' };
+      const caller = await sandbox(model.searchOptions);
+      if (!caller.ok) return caller;
+      const id = command.id;
+      try {
+        const result = await runChat(command.question, command.sampling, {
+          tokenizer: model.tokenizer,
+          contextLength: model.contextLength,
+          nextLogits: (ids) => model.model.nextLogits(ids),
+          search: caller.value,
+          searchOptions: model.searchOptions,
+          onToken: (turn, text) => post({ type: 'chat.token', id, turn, text }),
+          onTurn: (turn) => post({ type: 'chat.turn', id, turn }),
+          cancelled: () => cancelled.has(id),
+        });
+        return result.ok ? { ok: true, value: { kind: 'chat', transcript: result.value } } : result;
+      } finally {
+        cancelled.delete(id);
+      }
+    }
+  }
+}
+
+scope.onmessage = (event: MessageEvent<unknown>) => {
+  const parsed = parseChatCommand(event.data);
+  if (!parsed.ok) {
+    const id: unknown =
+      typeof event.data === 'object' && event.data !== null ? Reflect.get(event.data, 'id') : -1;
+    post({ type: 'reply', id: typeof id === 'number' ? id : -1, result: parsed });
+    return;
+  }
+  const { id } = parsed.value;
+  void handle(parsed.value)
+    .catch((e): Result<ChatReplyValue> => ({ ok: false, error: e instanceof Error ? e.message : String(e) }))
+    .then((result) => post({ type: 'reply', id, result }));
+};
