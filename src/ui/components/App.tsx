@@ -1,6 +1,8 @@
-// The playground's page: toolbar, knobs, messages, the credit views, the charts, runs and performance.
+// The playground's page: toolbar, knobs, messages, the credit views, the charts, the chat, runs (with the
+// downloads) and performance.
 import type { TrainerPort } from '../state/trainer-port';
 import { ChartGrid } from './ChartGrid';
+import { ChatPanel } from './ChatPanel';
 import { CreditSection } from './CreditSection';
 import { KnobPanel } from './KnobPanel';
 import { MessageArea } from './MessageArea';
@@ -16,6 +18,7 @@ import '../styles/messages.css';
 import '../styles/credit.css';
 import '../styles/charts.css';
 import '../styles/panels.css';
+import '../styles/chat.css';
 
 export function App({ port }: { port: TrainerPort | null }) {
   return (
@@ -29,6 +32,7 @@ export function App({ port }: { port: TrainerPort | null }) {
             <MessageArea />
             <CreditSection />
             <ChartGrid />
+            <ChatPanel />
             <div className="row-2">
               <RunsPanel />
               <PerfPanel />

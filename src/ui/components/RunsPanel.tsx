@@ -6,6 +6,7 @@ import { lastStep } from '../state/series';
 import { MAX_RUNS } from '../state/session';
 import { useSession, useUi } from '../state/stores';
 import { runColour } from '../view/chart-data';
+import { ExportBar } from './ExportBar';
 import { runsOf } from './MetricChart';
 import { usePort } from './port-context';
 
@@ -84,6 +85,7 @@ export function RunsPanel() {
         Runs GRPO-OR, GRPO-MR and MT-GRPO on the current seed, one after another, and overlays their curves:
         colour names the run, dashes name the line.
       </p>
+      <ExportBar />
     </section>
   );
 }
