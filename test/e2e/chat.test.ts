@@ -109,6 +109,15 @@ describe('chat with the agent, downloads, run at scale', () => {
       await page.getByTestId('scale-dialog').screenshot({ path: join(ARTIFACTS, 'chat-scale-dialog.png') });
       await page.keyboard.press('Escape');
       await page.getByTestId('scale-dialog').waitFor({ state: 'detached' });
+
+      // While training runs, a live question waits for the step in flight and runs between steps.
+      await page.getByTestId('chat-engine-live').check();
+      await page.getByTestId('btn-start').click();
+      await page.getByTestId('run-status').filter({ hasText: 'Training' }).waitFor();
+      const during = await ask(page, 3);
+      expect(during.turns).toBeGreaterThanOrEqual(1);
+      await page.getByTestId('run-step').filter({ hasNotText: /^0$/ }).waitFor({ timeout: 60_000 });
+      await page.getByTestId('btn-pause').click();
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
