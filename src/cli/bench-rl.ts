@@ -3,9 +3,8 @@
 // tool / train, and GPU→CPU round trips per step, which must be turns + a small constant (they do not grow
 // with the tokens decoded). The same step at two per-turn token budgets shows it.
 import type { StepMetrics } from '../rl/metrics';
-import { Trainer } from '../rl/trainer';
 import { parseArgs } from './args';
-import { BASE_CHECKPOINT, setupRun } from './setup';
+import { BASE_CHECKPOINT, setupRun, trainerFor } from './setup';
 
 async function main(): Promise<void> {
   const parsed = parseArgs(['--preset', 'paper-mt-grpo', ...process.argv.slice(2)], {
@@ -25,14 +24,7 @@ async function main(): Promise<void> {
     `adapter ${setup.ctx.info.label} · policy from ${setup.source} · P=${setup.config.promptsPerStep} G=${setup.config.rolloutsPerPrompt} K=${setup.config.maxTurns}`,
   );
   const run = async (maxTurnTokens: number) => {
-    const trainer = new Trainer({
-      policy: setup.policy,
-      tokenizer: setup.corpus.tokenizer,
-      search: setup.search,
-      trainItems: setup.trainItems,
-      heldOutItems: setup.heldOutItems,
-      config: { ...setup.config, maxTurnTokens, learningRate: 0 },
-    });
+    const trainer = trainerFor(setup, setup.policy, { ...setup.config, maxTurnTokens, learningRate: 0 });
     const results: { metrics: StepMetrics; decoded: number; turns: number }[] = [];
     // Step 1 compiles pipelines; the rest are timed.
     for (let s = 0; s <= steps; s++) {

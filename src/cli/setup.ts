@@ -1,5 +1,6 @@
 // What every headless command needs before it can train: the corpus and tokenizer, the policy (from the
-// shipped base checkpoint, or freshly initialised), a WebGPU device (Dawn), and the search worker.
+// shipped base checkpoint, or freshly initialised) and the search worker (`prepareRun`); then a WebGPU device
+// (Dawn) with the policy on it (`attachGpu`), unless the run falls back to the CPU reference backend.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -10,11 +11,13 @@ import { GpuContext } from '../gpu/context';
 import { decodeSafetensors } from '../model/checkpoint';
 import { GpuGpt } from '../model/gpt';
 import { initParams } from '../model/init';
-import { buildLayout } from '../model/layout';
+import { buildLayout, type ParamLayout } from '../model/layout';
+import { Trainer } from '../rl/trainer';
 import { DEFAULT_SEARCH_CONFIG } from '../sandbox/config';
 import { type OpenCorpus, openCorpus } from '../sandbox/load';
 import { loadCorpusFromDisk } from '../sandbox/load-node';
 import type { QaItem } from '../sandbox/types';
+import { splitQuestions } from '../workers/engine';
 import { SearchClient } from '../workers/search-client';
 import { createNodeSearchEndpoint } from '../workers/search-endpoint-node';
 
@@ -25,34 +28,37 @@ const SEARCH_WORKER_ENTRY = pathToFileURL(resolve(REPO_ROOT, 'src/workers/search
 
 const MODEL_KNOBS = ['layers', 'heads', 'width', 'contextLength'] as const satisfies readonly KnobKey[];
 
-export interface RunSetup {
-  readonly ctx: GpuContext;
-  readonly policy: GpuGpt;
+/** Everything a run needs but a backend. */
+export interface RunInputs {
   readonly corpus: OpenCorpus;
   readonly search: SearchClient;
   readonly config: RunConfig;
+  readonly layout: ParamLayout;
+  readonly params: Float32Array;
   readonly trainItems: readonly QaItem[];
   readonly heldOutItems: readonly QaItem[];
   readonly testItems: readonly QaItem[];
   readonly source: string;
+  /** Stops the search worker. */
   close(): void;
 }
 
-export function questionsOf(corpus: OpenCorpus, config: RunConfig, split: QaItem['split']): QaItem[] {
-  return corpus.artifacts.qa.filter(
-    (q) => q.split === split && (config.questionFamily === 'mixed' || q.family === config.questionFamily),
-  );
+export interface RunSetup extends RunInputs {
+  readonly ctx: GpuContext;
+  readonly policy: GpuGpt;
+  /** Also destroys the policy and the device. */
+  close(): void;
 }
 
 /**
  * `checkpoint`: a safetensors path, or 'none' for a fresh policy shaped by the config's model knobs. From a
  * checkpoint the model's shape is the checkpoint's; an explicit, different model knob is an error.
  */
-export async function setupRun(
+export async function prepareRun(
   config: RunConfig,
   checkpoint: string,
   explicit: readonly KnobKey[],
-): Promise<RunSetup> {
+): Promise<RunInputs> {
   const loaded = await loadCorpusFromDisk();
   if (!loaded.ok) throw new Error(`corpus: ${loaded.error}`);
   const corpus = openCorpus(loaded.value);
@@ -100,8 +106,6 @@ export async function setupRun(
     width: model.width,
     contextLength: model.contextLength,
   };
-  const ctx = await GpuContext.create();
-  const policy = await GpuGpt.create(ctx, buildLayout(model), params);
   const search = new SearchClient(() => createNodeSearchEndpoint(SEARCH_WORKER_ENTRY), {
     passages: corpus.passages,
     search: {
@@ -111,19 +115,59 @@ export async function setupRun(
     },
   });
   return {
-    ctx,
-    policy,
     corpus,
     search,
     config: shaped,
-    trainItems: questionsOf(corpus, shaped, 'train'),
-    heldOutItems: questionsOf(corpus, shaped, 'validation'),
-    testItems: questionsOf(corpus, shaped, 'test'),
+    layout: buildLayout(model),
+    params,
+    trainItems: splitQuestions(corpus, shaped, 'train'),
+    heldOutItems: splitQuestions(corpus, shaped, 'validation'),
+    testItems: splitQuestions(corpus, shaped, 'test'),
     source,
+    close: () => search.close(),
+  };
+}
+
+/** A WebGPU device and the run's policy on it; throws a GpuError (no-webgpu, no-adapter, …) without one. */
+export async function attachGpu(run: RunInputs): Promise<RunSetup> {
+  const ctx = await GpuContext.create();
+  const policy = await GpuGpt.create(ctx, run.layout, run.params).catch((e: unknown) => {
+    ctx.device.destroy();
+    throw e;
+  });
+  return {
+    ...run,
+    ctx,
+    policy,
     close() {
-      search.close();
+      run.close();
       policy.destroy();
       ctx.device.destroy();
     },
   };
+}
+
+/** prepareRun and attachGpu: for the commands that need WebGPU. */
+export async function setupRun(
+  config: RunConfig,
+  checkpoint: string,
+  explicit: readonly KnobKey[],
+): Promise<RunSetup> {
+  const run = await prepareRun(config, checkpoint, explicit);
+  return attachGpu(run).catch((e: unknown) => {
+    run.close();
+    throw e;
+  });
+}
+
+/** The RL trainer for a run's policy on the GPU, with the run's config or a variant of it. */
+export function trainerFor(run: RunInputs, policy: GpuGpt, config: RunConfig = run.config): Trainer {
+  return new Trainer({
+    policy,
+    tokenizer: run.corpus.tokenizer,
+    search: run.search,
+    trainItems: run.trainItems,
+    heldOutItems: run.heldOutItems,
+    config,
+  });
 }

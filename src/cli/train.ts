@@ -1,25 +1,36 @@
-// npm run train -- --preset paper-mt-grpo --steps 200 --seed 1 --out runs/x [--checkpoint PATH|none] [--<knob> V]
-// Headless RL on Node WebGPU (Dawn). Writes to --out: config.json, metrics.jsonl (one line per step, with the
+// npm run train -- --preset paper-mt-grpo --steps 200 --seed 1 --out runs/x [--checkpoint PATH|none]
+//   [--backend auto|webgpu|cpu] [--<knob> V]
+// Headless RL on Node WebGPU (Dawn); with no adapter (or --backend cpu) the same loop runs on the CPU reference
+// backend, clamped to its CPU_LIMITS. Writes to --out: config.json, metrics.jsonl (one line per step, with the
 // held-out evaluation every --eval-every steps), transcripts.jsonl (the last step's rollouts with per-token
 // advantages), policy.safetensors + policy.json (the final checkpoint).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { configDiff, DEFAULT_CONFIG } from '../core/config';
+import { configDiff, DEFAULT_CONFIG, type RunConfig } from '../core/config';
 import { GpuError } from '../gpu/errors';
 import { encodeSafetensors } from '../model/checkpoint';
 import type { StepMetrics } from '../rl/metrics';
-import { type StepSnapshot, Trainer } from '../rl/trainer';
+import { CpuEngine, clampForCpu } from '../workers/cpu-engine';
+import type { StepCredit } from '../workers/credit-snapshot';
+import { GpuEngine, type PolicyEngine } from '../workers/engine';
 import { knobHelp, parseArgs } from './args';
-import { BASE_CHECKPOINT, setupRun } from './setup';
+import { attachGpu, BASE_CHECKPOINT, prepareRun, type RunInputs, trainerFor } from './setup';
 
-const USAGE = `usage: npm run train -- [--preset NAME] [--out DIR] [--checkpoint PATH|none] [--quiet] [--<knob> VALUE …]
+const USAGE = `usage: npm run train -- [--preset NAME] [--out DIR] [--checkpoint PATH|none] [--backend auto|webgpu|cpu] [--quiet] [--<knob> VALUE …]
+
+  --backend   auto (default): WebGPU, or the CPU reference backend with a warning when there is no adapter;
+              webgpu: WebGPU or an error; cpu: the CPU reference backend (float64, slow; reduced run sizes)
 
 knobs (flag, default, meaning):
 ${knobHelp()}`;
 
+const BACKENDS = ['auto', 'webgpu', 'cpu'] as const;
+type Backend = (typeof BACKENDS)[number];
+
 export interface TrainOptions {
   readonly out: string;
   readonly checkpoint: string;
+  readonly backend: Backend;
   readonly quiet: boolean;
 }
 
@@ -34,7 +45,7 @@ function progressLine(m: StepMetrics, steps: number): string {
 }
 
 /** The last step's rollouts as readable JSON: text per token with its role, turn and advantage. */
-function transcripts(snapshot: StepSnapshot, tokenText: (id: number) => string): string {
+function transcripts(snapshot: StepCredit, tokenText: (id: number) => string): string {
   const { batch, tokenAdvantages, aTurn, rewards } = snapshot;
   const { T, K, G } = batch;
   const lines: string[] = [];
@@ -55,7 +66,7 @@ function transcripts(snapshot: StepSnapshot, tokenText: (id: number) => string):
         rollout: r,
         question: batch.items[Math.floor(r / G)].question,
         answers: batch.items[Math.floor(r / G)].answers,
-        turnAdvantages: Array.from(aTurn.subarray(r * K, (r + 1) * K)),
+        turnAdvantages: Array.from({ length: K }, (_, k) => aTurn[r * K + k]),
         rewards: rewards[r],
         tokens,
       }),
@@ -64,85 +75,152 @@ function transcripts(snapshot: StepSnapshot, tokenText: (id: number) => string):
   return `${lines.join('\n')}\n`;
 }
 
+/** The engine a run trains on, what runs it (for config.json and the log), and how to release it. */
+interface Backing {
+  readonly engine: PolicyEngine;
+  readonly adapter: string;
+  close(): void;
+}
+
+/** A failure that means "this machine has no WebGPU", which `--backend auto` answers with the CPU backend. */
+const noWebGpu = (e: unknown) =>
+  e instanceof GpuError && (e.failure.kind === 'no-webgpu' || e.failure.kind === 'no-adapter');
+
+async function createBacking(run: RunInputs, backend: Backend, warn: (s: string) => void): Promise<Backing> {
+  if (backend !== 'cpu') {
+    try {
+      const gpu = await attachGpu(run);
+      const engine = new GpuEngine(trainerFor(gpu, gpu.policy));
+      return {
+        engine,
+        adapter: gpu.ctx.info.label,
+        close() {
+          engine.destroy(); // the trainer, its rollout engine and the policy
+          gpu.ctx.device.destroy();
+        },
+      };
+    } catch (e) {
+      if (!(backend === 'auto' && noWebGpu(e))) {
+        if (!(e instanceof GpuError)) throw e;
+        throw new Error(
+          `${e.message}\nWebGPU is required for --backend webgpu; see the README ("How the tests reach WebGPU without a GPU"), or pass --backend cpu for the (slow) CPU reference backend.`,
+        );
+      }
+      warn(
+        `warning: ${(e as GpuError).message} Falling back to the CPU reference backend (float64, no KV cache: one to two orders of magnitude slower).`,
+      );
+    }
+  }
+  const clamped = clampForCpu(run.config);
+  if (clamped.notes.length > 0) {
+    warn(`warning: the CPU reference backend runs a reduced configuration: ${clamped.notes.join(', ')}`);
+  }
+  return {
+    engine: new CpuEngine(
+      run.layout,
+      run.params,
+      clamped.config,
+      run.corpus.tokenizer,
+      run.search,
+      run.trainItems,
+      run.heldOutItems,
+    ),
+    adapter: 'CPU reference backend (float64)',
+    close() {},
+  };
+}
+
+/**
+ * Runs `argv`'s training to the end and returns every step's metrics. `log` gets the progress lines,
+ * `warn` what the person should know about the run (the CPU fallback and its reduced sizes).
+ */
 export async function runTraining(
   argv: readonly string[],
   log: (s: string) => void = console.log,
+  warn: (s: string) => void = console.warn,
 ): Promise<StepMetrics[]> {
-  const parsed = parseArgs(argv, { out: true, checkpoint: true, quiet: false, help: false });
+  const parsed = parseArgs(argv, { out: true, checkpoint: true, backend: true, quiet: false, help: false });
   if (!parsed.ok) throw new UsageError(parsed.error);
-  if (parsed.value.extra.help) throw new UsageError('');
+  const { extra } = parsed.value;
+  if (extra.help) throw new UsageError('');
+  const backend = extra.backend ?? 'auto';
+  if (!isBackend(backend))
+    throw new UsageError(`--backend: "${backend}" is not one of ${BACKENDS.join(', ')}`);
   const options: TrainOptions = {
-    out: resolve(parsed.value.extra.out ?? `runs/${Date.now()}`),
-    checkpoint: parsed.value.extra.checkpoint ?? BASE_CHECKPOINT,
-    quiet: parsed.value.extra.quiet === 'true',
+    out: resolve(extra.out ?? `runs/${Date.now()}`),
+    checkpoint: extra.checkpoint ?? BASE_CHECKPOINT,
+    backend,
+    quiet: extra.quiet === 'true',
   };
-  const setup = await setupRun(parsed.value.config, options.checkpoint, parsed.value.explicit).catch(
-    (e: unknown) => {
-      if (e instanceof GpuError) {
-        throw new Error(
-          `${e.message}\nWebGPU is required for RL training; see the README ("How the tests reach WebGPU without a GPU").`,
-        );
-      }
-      throw e;
-    },
-  );
-  const { config } = setup;
+  const run = await prepareRun(parsed.value.config, options.checkpoint, parsed.value.explicit);
+  let backing: Backing;
+  try {
+    backing = await createBacking(run, options.backend, warn);
+  } catch (e) {
+    run.close();
+    throw e;
+  }
+  const { engine } = backing;
+  try {
+    return await train(engine, run, backing.adapter, options, log);
+  } finally {
+    backing.close();
+    run.close();
+  }
+}
+
+const isBackend = (s: string): s is Backend => (BACKENDS as readonly string[]).includes(s);
+
+/** The training loop, on either backend: every step's metrics, then the final checkpoint and transcripts. */
+async function train(
+  engine: PolicyEngine,
+  run: RunInputs,
+  adapter: string,
+  options: TrainOptions,
+  log: (s: string) => void,
+): Promise<StepMetrics[]> {
+  const config: RunConfig = engine.config;
   await mkdir(options.out, { recursive: true });
   await writeFile(
     join(options.out, 'config.json'),
-    `${JSON.stringify({ config, changedFromDefaults: configDiff(DEFAULT_CONFIG, config), checkpoint: setup.source, adapter: setup.ctx.info.label }, null, 2)}\n`,
+    `${JSON.stringify({ config, changedFromDefaults: configDiff(DEFAULT_CONFIG, config), checkpoint: run.source, backend: engine.backend, adapter }, null, 2)}\n`,
   );
   log(
-    `adapter ${setup.ctx.info.label} · policy from ${setup.source} · ${setup.policy.layout.parameterCount} parameters · ${setup.trainItems.length} training questions`,
+    `${engine.backend === 'cpu' ? adapter : `adapter ${adapter}`} · policy from ${run.source} · ${engine.layout.parameterCount} parameters · ${run.trainItems.length} training questions`,
   );
-  const trainer = new Trainer({
-    policy: setup.policy,
-    tokenizer: setup.corpus.tokenizer,
-    search: setup.search,
-    trainItems: setup.trainItems,
-    heldOutItems: setup.heldOutItems,
-    config,
-  });
   const all: StepMetrics[] = [];
   const metricsLines: string[] = [];
-  let last: StepSnapshot | null = null;
-  try {
-    for (let s = 1; s <= config.steps; s++) {
-      const { metrics, snapshot } = await trainer.step();
-      const heldOut =
-        config.evalEvery > 0 && (s % config.evalEvery === 0 || s === config.steps)
-          ? await trainer.evaluate()
-          : undefined;
-      const full: StepMetrics = heldOut ? { ...metrics, heldOut } : metrics;
-      all.push(full);
-      last = snapshot;
-      metricsLines.push(JSON.stringify(full));
-      await writeFile(join(options.out, 'metrics.jsonl'), `${metricsLines.join('\n')}\n`);
-      if (!options.quiet) log(progressLine(full, config.steps));
-    }
-    const params = await setup.policy.readParams();
-    const info = {
-      step: String(config.steps),
-      seed: String(config.seed),
-      estimator: config.advantageEstimator,
-      from: setup.source,
-    };
+  let last: StepCredit | null = null;
+  for (let s = 1; s <= config.steps; s++) {
+    const { metrics, credit } = await engine.step(false);
+    const heldOut =
+      config.evalEvery > 0 && (s % config.evalEvery === 0 || s === config.steps)
+        ? await engine.evaluate()
+        : undefined;
+    const full: StepMetrics = heldOut ? { ...metrics, heldOut } : metrics;
+    all.push(full);
+    last = credit;
+    metricsLines.push(JSON.stringify(full));
+    await writeFile(join(options.out, 'metrics.jsonl'), `${metricsLines.join('\n')}\n`);
+    if (!options.quiet) log(progressLine(full, config.steps));
+  }
+  const params = await engine.readParams();
+  const info = {
+    step: String(config.steps),
+    seed: String(config.seed),
+    estimator: config.advantageEstimator,
+    from: run.source,
+  };
+  await writeFile(join(options.out, 'policy.safetensors'), encodeSafetensors(engine.layout, params, info));
+  await writeFile(
+    join(options.out, 'policy.json'),
+    `${JSON.stringify({ model: engine.layout.config, run: config, info }, null, 2)}\n`,
+  );
+  if (last) {
     await writeFile(
-      join(options.out, 'policy.safetensors'),
-      encodeSafetensors(setup.policy.layout, params, info),
+      join(options.out, 'transcripts.jsonl'),
+      transcripts(last, (id) => run.corpus.tokenizer.tokenText(id)),
     );
-    await writeFile(
-      join(options.out, 'policy.json'),
-      `${JSON.stringify({ model: setup.policy.config, run: config, info }, null, 2)}\n`,
-    );
-    if (last)
-      await writeFile(
-        join(options.out, 'transcripts.jsonl'),
-        transcripts(last, (id) => setup.corpus.tokenizer.tokenText(id)),
-      );
-  } finally {
-    trainer.destroy();
-    setup.close();
   }
   return all;
 }
