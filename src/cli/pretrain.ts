@@ -27,6 +27,8 @@ import { sftBatch } from '../rl/sft-data';
 import { DEFAULT_SEARCH_CONFIG } from '../sandbox/config';
 import { openCorpus } from '../sandbox/load';
 import { loadCorpusFromDisk } from '../sandbox/load-node';
+import { exactMatchScore } from '../sandbox/rewards';
+import { finalAnswer } from '../sandbox/transcript';
 import type { QaItem } from '../sandbox/types';
 
 const { values } = parseArgs({
@@ -76,9 +78,18 @@ const demos = baseDemonstrations(
   rng.fork('demos'),
   DEFAULT_BASE_MIX,
   search,
+  tokenizer.vocabulary(),
 );
 const kinds: Record<string, number> = {};
-for (const d of demos) kinds[d.kind] = (kinds[d.kind] ?? 0) + 1;
+const trainById = new Map(train.map((q) => [q.id, q]));
+for (const d of demos) {
+  // A tool-use demonstration whose answer is not accepted had its answer replaced (counterfactual).
+  const swapped =
+    d.kind === 'tool-use' &&
+    exactMatchScore(finalAnswer(d.rollout), trainById.get(d.itemId)?.answers ?? []) === 0;
+  const kind = swapped ? 'tool-use-counterfactual' : d.kind;
+  kinds[kind] = (kinds[kind] ?? 0) + 1;
+}
 const batches = lengthBatches(demos, tokenizer, batchSize, config.contextLength, rng.fork('batches'));
 if (batches.length < steps) {
   console.error(`only ${batches.length} batches for ${steps} steps`);

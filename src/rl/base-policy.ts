@@ -6,12 +6,22 @@
 // some relations (hard to guess: capitals, currencies, symbols, masses) and to answer the rest from memory,
 // with a small share of searches there too. Greedy, it then calls its tool on roughly the tool-prone share of
 // questions; sampled, it searches now and then everywhere, which is what RL can reinforce.
+//
+// Why counterfactual answers: the policy must copy answers out of results for entities it never saw (splits
+// are by entity), but on train questions a memorised answer is as good as a copied one, and memorising is
+// what a small model learns first (a first run answered "svalbard and herzegovina" after reading "yerevan is
+// the capital of armenia"). So in a share of 1-hop tool-use demonstrations the answer is replaced, in the
+// result, the reasoning and the answer alike, by random words of the vocabulary: only copying predicts it.
+// The random words carry no fact (they are not another entity's true answer), and they train the output
+// embedding of every word, held-out entity names included.
 import type { ModelConfig } from '../core/model-config';
 import type { Rng } from '../core/rng';
 import type { DemoMix } from '../sandbox/config';
 import { type Demonstration, generateDemonstrations } from '../sandbox/demos';
 import type { SearchEngine, SearchOptions } from '../sandbox/search';
+import { normalize, pretokenize } from '../sandbox/text';
 import type { Tokenizer } from '../sandbox/tokenizer';
+import { finalAnswer, type Rollout, renderTranscript } from '../sandbox/transcript';
 import type { QaItem } from '../sandbox/types';
 import { type EncodedTranscript, encodeTranscript } from './sft-data';
 
@@ -23,12 +33,15 @@ export interface BaseMix {
   readonly other: DemoMix;
   /** Share of multi-hop questions among demonstrations (their tool use needs K ≥ 3 turns). */
   readonly multiHopShare: number;
+  /** Share of 1-hop tool-use demonstrations whose answer is replaced by random words (see above). */
+  readonly counterfactualShare: number;
 }
 
 export const DEFAULT_BASE_MIX: BaseMix = {
-  toolProne: { toolUse: 0.75, directRight: 0.05, directWrong: 0.1, malformedCall: 0.1 },
+  toolProne: { toolUse: 0.85, directRight: 0.05, directWrong: 0.05, malformedCall: 0.05 },
   other: { toolUse: 0.12, directRight: 0.15, directWrong: 0.58, malformedCall: 0.15 },
-  multiHopShare: 0.2,
+  multiHopShare: 0.1,
+  counterfactualShare: 0.5,
 };
 
 /** The vocabulary rounded up to a multiple of 64 (whole vec4 rows and workgroups in the logits kernels). */
@@ -63,7 +76,10 @@ export function baseDemonstrations(
   rng: Rng,
   mix: BaseMix,
   search: SearchOptions,
+  vocabulary: readonly string[],
 ): Demonstration[] {
+  const words = vocabulary.filter((t) => /^\p{L}+$/u.test(t));
+  const swap = rng.fork('counterfactual');
   const out: Demonstration[] = [];
   for (const family of ['one-hop', 'multi-hop'] as const) {
     const familyItems = trainItems.filter((q) => q.family === family);
@@ -75,15 +91,51 @@ export function baseDemonstrations(
       if (group.length === 0 || familyItems.length === 0) continue;
       const n = Math.round((familyCount * group.length) / familyItems.length);
       const groupRng = rng.fork(`${family}:${prone ? 'tool-prone' : 'other'}`);
-      out.push(
-        ...generateDemonstrations(group, engine, n, groupRng, {
-          mix: prone ? mix.toolProne : mix.other,
-          search,
-        }),
-      );
+      for (const demo of generateDemonstrations(group, engine, n, groupRng, {
+        mix: prone ? mix.toolProne : mix.other,
+        search,
+      })) {
+        const replace =
+          family === 'one-hop' && demo.kind === 'tool-use' && swap.uniform() < mix.counterfactualShare;
+        out.push((replace && counterfactual(demo, words, swap)) || demo);
+      }
     }
   }
   return rng.fork('order').shuffled(out);
+}
+
+/** Replaces every occurrence of `phrase` (normalised, on piece boundaries) in normalised `text`. */
+function replacePhrase(text: string, phrase: string, by: string): string {
+  return (' ' + normalize(text) + ' ')
+    .split(' ' + phrase + ' ')
+    .join(' ' + by + ' ')
+    .trim();
+}
+
+/**
+ * The demonstration with its final answer replaced by as many random words as it has pieces (at most 4), in
+ * the result it was read from, the reasoning and the answer. Null when the answer is not in the last result.
+ */
+export function counterfactual(
+  demo: Demonstration,
+  words: readonly string[],
+  rng: Rng,
+): Demonstration | null {
+  const answer = finalAnswer(demo.rollout);
+  const reply = demo.rollout.turns[demo.rollout.turns.length - 2]?.reply;
+  if (answer === null || !reply?.ok || words.length === 0) return null;
+  const phrase = normalize(answer);
+  if (!(' ' + reply.text + ' ').includes(' ' + phrase + ' ')) return null;
+  const count = Math.min(4, Math.max(1, pretokenize(phrase).length));
+  const by = Array.from({ length: count }, () => rng.pick(words)).join(' ');
+  const rollout: Rollout = {
+    question: demo.rollout.question,
+    turns: demo.rollout.turns.map((t) => ({
+      text: replacePhrase(t.text, phrase, by),
+      ...(t.reply ? { reply: { ok: t.reply.ok, text: replacePhrase(t.reply.text, phrase, by) } } : {}),
+    })),
+  };
+  return { ...demo, rollout, text: renderTranscript(rollout) };
 }
 
 export interface RowBatch {

@@ -10,6 +10,8 @@ import {
   paddedVocabSize,
 } from '../../../src/rl/base-policy';
 import { DEFAULT_SEARCH_CONFIG } from '../../../src/sandbox/config';
+import { exactMatchScore } from '../../../src/sandbox/rewards';
+import { finalAnswer } from '../../../src/sandbox/transcript';
 import { committedCorpus } from '../sandbox/fixtures';
 
 describe('base policy data', () => {
@@ -24,7 +26,15 @@ describe('base policy data', () => {
     const { artifacts, engine, tokenizer } = await committedCorpus();
     const train = artifacts.qa.filter((q) => q.split === 'train');
     const make = () =>
-      baseDemonstrations(train, engine, 1200, new Rng(3), DEFAULT_BASE_MIX, DEFAULT_SEARCH_CONFIG);
+      baseDemonstrations(
+        train,
+        engine,
+        1200,
+        new Rng(3),
+        DEFAULT_BASE_MIX,
+        DEFAULT_SEARCH_CONFIG,
+        tokenizer.vocabulary(),
+      );
     const demos = make();
     expect(demos.map((d) => d.text)).toEqual(make().map((d) => d.text));
     expect(Math.abs(demos.length - 1200)).toBeLessThan(10);
@@ -37,6 +47,22 @@ describe('base policy data', () => {
     expect(share(false)).toBeLessThan(0.2);
     const multiHop = demos.filter((d) => byId.get(d.itemId)!.family === 'multi-hop').length;
     expect(multiHop / demos.length).toBeCloseTo(DEFAULT_BASE_MIX.multiHopShare, 1);
+    expect(demos.every((d) => byId.get(d.itemId)?.split === 'train')).toBe(true);
+
+    // About counterfactualShare of 1-hop tool-use demonstrations answer with random words, which appear in the
+    // result they read, in the reasoning and in the answer, and nowhere in the real result.
+    const oneHopToolUse = demos.filter((d) => d.kind === 'tool-use' && d.rollout.turns.length === 2);
+    const swapped = oneHopToolUse.filter(
+      (d) => exactMatchScore(finalAnswer(d.rollout), byId.get(d.itemId)!.answers) === 0,
+    );
+    expect(swapped.length / oneHopToolUse.length).toBeCloseTo(DEFAULT_BASE_MIX.counterfactualShare, 1);
+    for (const d of swapped.slice(0, 20)) {
+      const answer = finalAnswer(d.rollout)!;
+      expect(d.rollout.turns[0].reply!.text).toContain(` ${answer} `);
+      expect(d.rollout.turns[1].text).toContain(`<answer> ${answer} </answer>`);
+      const real = engine.execute(d.rollout.turns[0].text, DEFAULT_SEARCH_CONFIG);
+      expect(real.text).not.toBe(d.rollout.turns[0].reply!.text);
+    }
 
     const batches = lengthBatches(demos, tokenizer, 8, 256, new Rng(4));
     expect(batches.length).toBe(Math.floor(demos.length / 8));
