@@ -3,8 +3,10 @@
 // tool / train, and GPU→CPU round trips per step, which must be turns + a small constant (they do not grow
 // with the tokens decoded). The same step at two per-turn token budgets shows it.
 import type { StepMetrics } from '../rl/metrics';
+import { Trainer } from '../rl/trainer';
 import { parseArgs } from './args';
-import { BASE_CHECKPOINT, setupRun, trainerFor } from './setup';
+import { runMain } from './main';
+import { BASE_CHECKPOINT, setupRun } from './setup';
 
 async function main(): Promise<void> {
   const parsed = parseArgs(['--preset', 'paper-mt-grpo', ...process.argv.slice(2)], {
@@ -24,7 +26,8 @@ async function main(): Promise<void> {
     `adapter ${setup.ctx.info.label} · policy from ${setup.source} · P=${setup.config.promptsPerStep} G=${setup.config.rolloutsPerPrompt} K=${setup.config.maxTurns}`,
   );
   const run = async (maxTurnTokens: number) => {
-    const trainer = trainerFor(setup, setup.policy, { ...setup.config, maxTurnTokens, learningRate: 0 });
+    const config = { ...setup.config, maxTurnTokens, learningRate: 0 };
+    const trainer = new Trainer({ ...setup, tokenizer: setup.corpus.tokenizer, config });
     const results: { metrics: StepMetrics; decoded: number; turns: number }[] = [];
     // Step 1 compiles pipelines; the rest are timed.
     for (let s = 0; s <= steps; s++) {
@@ -74,9 +77,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .then(() => process.exit(0))
-  .catch((e: unknown) => {
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  });
+runMain(main);

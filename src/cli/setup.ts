@@ -1,6 +1,6 @@
 // What every headless command needs before it can train: the corpus and tokenizer, the policy (from the
-// shipped base checkpoint, or freshly initialised) and the search worker (`prepareRun`); then a WebGPU device
-// (Dawn) with the policy on it (`attachGpu`), unless the run falls back to the CPU reference backend.
+// shipped base checkpoint, or freshly initialised) and the search worker (`prepareRun`); then, for the commands
+// that need WebGPU, a device (Dawn) with the policy on it (`setupRun`).
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,7 +12,6 @@ import { decodeSafetensors } from '../model/checkpoint';
 import { GpuGpt } from '../model/gpt';
 import { initParams } from '../model/init';
 import { buildLayout, type ParamLayout } from '../model/layout';
-import { Trainer } from '../rl/trainer';
 import { DEFAULT_SEARCH_CONFIG } from '../sandbox/config';
 import { type OpenCorpus, openCorpus } from '../sandbox/load';
 import { loadCorpusFromDisk } from '../sandbox/load-node';
@@ -128,46 +127,31 @@ export async function prepareRun(
   };
 }
 
-/** A WebGPU device and the run's policy on it; throws a GpuError (no-webgpu, no-adapter, …) without one. */
-export async function attachGpu(run: RunInputs): Promise<RunSetup> {
-  const ctx = await GpuContext.create();
-  const policy = await GpuGpt.create(ctx, run.layout, run.params).catch((e: unknown) => {
-    ctx.device.destroy();
-    throw e;
-  });
-  return {
-    ...run,
-    ctx,
-    policy,
-    close() {
-      run.close();
-      policy.destroy();
-      ctx.device.destroy();
-    },
-  };
-}
-
-/** prepareRun and attachGpu: for the commands that need WebGPU. */
+/** prepareRun, then a WebGPU device with the policy on it: for the commands that need WebGPU. */
 export async function setupRun(
   config: RunConfig,
   checkpoint: string,
   explicit: readonly KnobKey[],
 ): Promise<RunSetup> {
   const run = await prepareRun(config, checkpoint, explicit);
-  return attachGpu(run).catch((e: unknown) => {
+  try {
+    const ctx = await GpuContext.create();
+    const policy = await GpuGpt.create(ctx, run.layout, run.params).catch((e: unknown) => {
+      ctx.device.destroy();
+      throw e;
+    });
+    return {
+      ...run,
+      ctx,
+      policy,
+      close() {
+        run.close();
+        policy.destroy();
+        ctx.device.destroy();
+      },
+    };
+  } catch (e) {
     run.close();
     throw e;
-  });
-}
-
-/** The RL trainer for a run's policy on the GPU, with the run's config or a variant of it. */
-export function trainerFor(run: RunInputs, policy: GpuGpt, config: RunConfig = run.config): Trainer {
-  return new Trainer({
-    policy,
-    tokenizer: run.corpus.tokenizer,
-    search: run.search,
-    trainItems: run.trainItems,
-    heldOutItems: run.heldOutItems,
-    config,
-  });
+  }
 }

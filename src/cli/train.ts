@@ -7,14 +7,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { configDiff, DEFAULT_CONFIG, type RunConfig } from '../core/config';
+import { GpuContext } from '../gpu/context';
 import { GpuError } from '../gpu/errors';
 import { encodeSafetensors } from '../model/checkpoint';
 import type { StepMetrics } from '../rl/metrics';
-import { CpuEngine, clampForCpu } from '../workers/cpu-engine';
+import { createCpuEngine } from '../workers/cpu-engine';
 import type { StepCredit } from '../workers/credit-snapshot';
-import { GpuEngine, type PolicyEngine } from '../workers/engine';
+import { createGpuEngine, type EngineInputs, type PolicyEngine } from '../workers/engine';
 import { knobHelp, parseArgs } from './args';
-import { attachGpu, BASE_CHECKPOINT, prepareRun, type RunInputs, trainerFor } from './setup';
+import { BASE_CHECKPOINT, prepareRun, type RunInputs } from './setup';
 
 const USAGE = `usage: npm run train -- [--preset NAME] [--out DIR] [--checkpoint PATH|none] [--backend auto|webgpu|cpu] [--quiet] [--<knob> VALUE …]
 
@@ -87,47 +88,40 @@ const noWebGpu = (e: unknown) =>
   e instanceof GpuError && (e.failure.kind === 'no-webgpu' || e.failure.kind === 'no-adapter');
 
 async function createBacking(run: RunInputs, backend: Backend, warn: (s: string) => void): Promise<Backing> {
+  const inputs: EngineInputs = { ...run, tokenizer: run.corpus.tokenizer };
   if (backend !== 'cpu') {
-    try {
-      const gpu = await attachGpu(run);
-      const engine = new GpuEngine(trainerFor(gpu, gpu.policy));
+    const ctx = await GpuContext.create().catch((e: unknown) => {
+      if (backend === 'auto' && noWebGpu(e)) {
+        warn(
+          `warning: ${(e as GpuError).message} Falling back to the CPU reference backend (float64, no KV cache: one to two orders of magnitude slower).`,
+        );
+        return null;
+      }
+      if (!(e instanceof GpuError)) throw e;
+      throw new Error(
+        `${e.message}\nWebGPU is required for --backend webgpu; see the README ("How the tests reach WebGPU without a GPU"), or pass --backend cpu for the (slow) CPU reference backend.`,
+      );
+    });
+    if (ctx) {
+      const engine = await createGpuEngine(ctx, inputs).catch((e: unknown) => {
+        ctx.device.destroy();
+        throw e;
+      });
       return {
         engine,
-        adapter: gpu.ctx.info.label,
+        adapter: ctx.info.label,
         close() {
           engine.destroy(); // the trainer, its rollout engine and the policy
-          gpu.ctx.device.destroy();
+          ctx.device.destroy();
         },
       };
-    } catch (e) {
-      if (!(backend === 'auto' && noWebGpu(e))) {
-        if (!(e instanceof GpuError)) throw e;
-        throw new Error(
-          `${e.message}\nWebGPU is required for --backend webgpu; see the README ("How the tests reach WebGPU without a GPU"), or pass --backend cpu for the (slow) CPU reference backend.`,
-        );
-      }
-      warn(
-        `warning: ${(e as GpuError).message} Falling back to the CPU reference backend (float64, no KV cache: one to two orders of magnitude slower).`,
-      );
     }
   }
-  const clamped = clampForCpu(run.config);
-  if (clamped.notes.length > 0) {
-    warn(`warning: the CPU reference backend runs a reduced configuration: ${clamped.notes.join(', ')}`);
+  const { engine, reduced } = createCpuEngine(inputs);
+  if (reduced.length > 0) {
+    warn(`warning: the CPU reference backend runs a reduced configuration: ${reduced.join(', ')}`);
   }
-  return {
-    engine: new CpuEngine(
-      run.layout,
-      run.params,
-      clamped.config,
-      run.corpus.tokenizer,
-      run.search,
-      run.trainItems,
-      run.heldOutItems,
-    ),
-    adapter: 'CPU reference backend (float64)',
-    close() {},
-  };
+  return { engine, adapter: 'CPU reference backend (float64)', close() {} };
 }
 
 /**

@@ -19,7 +19,7 @@ import { onScoredTokens, rewardWeightsOf, scoreBatch, trainingArrays } from '../
 import type { Tokenizer } from '../sandbox/tokenizer';
 import type { QaItem } from '../sandbox/types';
 import { generateOnCpu } from './cpu-rollout';
-import type { EngineStep, PolicyEngine } from './engine';
+import type { EngineInputs, EngineStep, PolicyEngine } from './engine';
 
 /** The most the CPU path runs per step; larger values are clamped at init and refused live. */
 export const CPU_LIMITS = {
@@ -43,6 +43,12 @@ export function clampForCpu(config: RunConfig): { config: RunConfig; notes: stri
   return { config: out as RunConfig, notes };
 }
 
+/** The CPU engine for `inputs`, its config clamped to CPU_LIMITS; `reduced` says what was (to tell the person). */
+export function createCpuEngine(inputs: EngineInputs): { engine: CpuEngine; reduced: string[] } {
+  const clamped = clampForCpu(inputs.config);
+  return { engine: new CpuEngine({ ...inputs, config: clamped.config }), reduced: clamped.notes };
+}
+
 /** Why a config is over CPU_LIMITS, or null: what the CPU engine refuses live. */
 function overCpuLimits(config: RunConfig): string | null {
   const over = (Object.keys(CPU_LIMITS) as (keyof typeof CPU_LIMITS)[]).filter(
@@ -60,18 +66,18 @@ export class CpuEngine implements PolicyEngine {
   private readonly run: RunControl;
   private readonly policy: ReferencePolicy;
   private readonly startParams: Float64Array;
+  private readonly tokenizer: Tokenizer;
+  private readonly search: SearchCaller;
+  private readonly heldOutItems: readonly QaItem[];
 
-  constructor(
-    layout: ParamLayout,
-    params: Float32Array,
-    config: RunConfig,
-    private readonly tokenizer: Tokenizer,
-    private readonly search: SearchCaller,
-    trainItems: readonly QaItem[],
-    private readonly heldOutItems: readonly QaItem[],
-  ) {
-    this.run = new RunControl(config, trainItems);
+  /** Runs `inputs.config` as given: over CPU_LIMITS it is slow (createCpuEngine clamps). */
+  constructor(inputs: EngineInputs) {
+    const { layout, params, config } = inputs;
+    this.run = new RunControl(config, inputs.trainItems);
     this.layout = layout;
+    this.tokenizer = inputs.tokenizer;
+    this.search = inputs.search;
+    this.heldOutItems = inputs.heldOutItems;
     this.policy = new ReferencePolicy(layout.config, config.seed);
     this.policy.importParams(params);
     this.startParams = toF64(params);

@@ -2,12 +2,14 @@
 // reference fallback (cpu-engine.ts). The session (trainer-session.ts) only sees this interface.
 import type { Result, RunConfig } from '../core/config';
 import { type GpuContext, Profiler } from '../gpu/context';
+import { GpuGpt } from '../model/gpt';
 import type { ParamLayout } from '../model/layout';
 import type { EvaluationSummary } from '../rl/evaluate';
 import type { StepMetrics } from '../rl/metrics';
 import type { SearchCaller } from '../rl/search-caller';
-import type { HyperparameterChange, Trainer } from '../rl/trainer';
+import { type HyperparameterChange, Trainer } from '../rl/trainer';
 import type { OpenCorpus } from '../sandbox/load';
+import type { Tokenizer } from '../sandbox/tokenizer';
 import type { QaItem } from '../sandbox/types';
 import type { StepCredit } from './credit-snapshot';
 
@@ -118,11 +120,20 @@ export class GpuEngine implements PolicyEngine {
   }
 }
 
-/** The pieces both engines are built from. */
+/** The pieces both engines are built from (the trainer session's and `npm run train`'s). */
 export interface EngineInputs {
-  readonly corpus: OpenCorpus;
+  readonly tokenizer: Tokenizer;
   readonly search: SearchCaller;
   readonly config: RunConfig;
   readonly layout: ParamLayout;
   readonly params: Float32Array;
+  readonly trainItems: readonly QaItem[];
+  readonly heldOutItems: readonly QaItem[];
+}
+
+/** The WebGPU engine: the policy on `ctx`, and the RL Trainer around it. */
+export async function createGpuEngine(ctx: GpuContext, inputs: EngineInputs): Promise<GpuEngine> {
+  const { tokenizer, search, config, trainItems, heldOutItems } = inputs;
+  const policy = await GpuGpt.create(ctx, inputs.layout, inputs.params);
+  return new GpuEngine(new Trainer({ policy, tokenizer, search, trainItems, heldOutItems, config }));
 }

@@ -5,14 +5,12 @@
 import type { Result, RunConfig } from '../core/config';
 import type { GpuContext } from '../gpu/context';
 import type { GpuFailure } from '../gpu/errors';
-import { GpuGpt } from '../model/gpt';
 import { buildLayout } from '../model/layout';
 import type { SearchCaller } from '../rl/search-caller';
-import { Trainer } from '../rl/trainer';
 import type { OpenCorpus } from '../sandbox/load';
-import { CpuEngine, clampForCpu } from './cpu-engine';
+import { createCpuEngine } from './cpu-engine';
 import { buildCreditSnapshot } from './credit-snapshot';
-import { type EngineStep, GpuEngine, type PolicyEngine, splitQuestions } from './engine';
+import { createGpuEngine, type EngineStep, type PolicyEngine, splitQuestions } from './engine';
 import { askPolicy, policyOnnx } from './policy-chat';
 import {
   checkCheckpoint,
@@ -261,31 +259,35 @@ export class TrainerSession {
     if (!start.ok) return fail('load', start.error);
     const { model, params } = start.value;
     const notes = [...start.value.notes];
-    let config = shapedConfig(requested, model);
-    if (from.backend === 'cpu') {
-      const clamped = clampForCpu(config);
-      config = clamped.config;
-      notes.push(
-        'CPU reference backend (float64, no KV cache): the full RL step runs, slowly' +
-          (clamped.notes.length > 0 ? `; reduced to ${clamped.notes.join(', ')}` : ''),
-      );
-    }
+    const shaped = shapedConfig(requested, model);
     const search = this.searchCaller!;
-    if (search.note) notes.push(search.note);
     this.engine?.destroy();
     this.engine = null;
     const layout = buildLayout(model);
-    const trainItems = splitQuestions(corpus.value, config, 'train');
-    const heldOutItems = splitQuestions(corpus.value, config, 'validation');
+    const trainItems = splitQuestions(corpus.value, shaped, 'train');
+    const heldOutItems = splitQuestions(corpus.value, shaped, 'validation');
     const tokenizer = corpus.value.tokenizer;
+    const inputs = {
+      tokenizer,
+      search: search.caller,
+      config: shaped,
+      layout,
+      params,
+      trainItems,
+      heldOutItems,
+    };
     if (from.backend === 'cpu') {
-      this.engine = new CpuEngine(layout, params, config, tokenizer, search.caller, trainItems, heldOutItems);
-    } else {
-      const policy = await GpuGpt.create(this.ctx!, layout, params);
-      this.engine = new GpuEngine(
-        new Trainer({ policy, tokenizer, search: search.caller, trainItems, heldOutItems, config }),
+      const cpu = createCpuEngine(inputs);
+      notes.push(
+        'CPU reference backend (float64, no KV cache): the full RL step runs, slowly' +
+          (cpu.reduced.length > 0 ? `; reduced to ${cpu.reduced.join(', ')}` : ''),
       );
+      this.engine = cpu.engine;
+    } else {
+      this.engine = await createGpuEngine(this.ctx!, inputs);
     }
+    if (search.note) notes.push(search.note);
+    const config = this.engine.config;
     this.engine.stepCount = from.resume?.step ?? start.value.step;
     this.log = [...(from.resume?.changeLog ?? [])];
     this.engineLogSeen = 0;
