@@ -16,6 +16,7 @@ import { initParams } from '../model/init';
 import { buildLayout, type ParamLayout } from '../model/layout';
 import { paddedVocabSize } from '../rl/base-policy';
 import { ARTIFACT_FILES, CORPUS_DIR } from '../sandbox/build-files';
+import { runMain } from './main';
 import { BASE_CHECKPOINT, REPO_ROOT } from './setup';
 
 const { values } = parseArgs({
@@ -149,9 +150,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .then(() => process.exit(0))
-  .catch((e: unknown) => {
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  });
+runMain(main);

@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { StepMetrics } from '../rl/metrics';
+import { runMain } from './main';
 import { lineChartSvg, svgToPng } from './plot';
 import { runTraining } from './train';
 
@@ -127,9 +128,4 @@ async function main(): Promise<void> {
   console.log(`wrote ${join(out, 'summary.md')}, summary.csv, runs.csv, curves.png`);
 }
 
-main()
-  .then(() => process.exit(0))
-  .catch((e: unknown) => {
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  });
+runMain(main);
