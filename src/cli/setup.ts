@@ -17,6 +17,7 @@ import { type OpenCorpus, openCorpus } from '../sandbox/load';
 import { loadCorpusFromDisk } from '../sandbox/load-node';
 import type { QaItem } from '../sandbox/types';
 import { splitQuestions } from '../workers/engine';
+import { shapedConfig } from '../workers/policy-source';
 import { SearchClient } from '../workers/search-client';
 import { createNodeSearchEndpoint } from '../workers/search-endpoint-node';
 
@@ -98,13 +99,7 @@ export async function prepareRun(
     params = decoded.params;
     source = checkpoint;
   }
-  const shaped: RunConfig = {
-    ...config,
-    layers: model.layers,
-    heads: model.heads,
-    width: model.width,
-    contextLength: model.contextLength,
-  };
+  const shaped = shapedConfig(config, model);
   const search = new SearchClient(() => createNodeSearchEndpoint(SEARCH_WORKER_ENTRY), {
     passages: corpus.passages,
     search: {
