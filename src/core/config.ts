@@ -86,7 +86,8 @@ export const KNOBS = {
     reset: true,
   }),
   contextLength: knob(int(32, 1024), {
-    default: 192,
+    // The shipped base policy's context (public/base-policy.json).
+    default: 256,
     group: 'model',
     label: 'Context',
     help: 'Longest transcript in tokens.',
