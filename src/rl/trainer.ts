@@ -161,6 +161,7 @@ export class Trainer {
     const items = this.run.nextItems(c.promptsPerStep);
     const sequences = c.promptsPerStep * c.rolloutsPerPrompt;
     if (sequences > this.engine.maxSequences) {
+      this.engine.destroy();
       this.engine = new RolloutEngine(
         this.policy,
         this.engine.tokenizer,
@@ -280,6 +281,7 @@ export class Trainer {
   }
 
   destroy(): void {
+    this.engine.destroy();
     this.reference?.destroy();
   }
 }

@@ -76,15 +76,7 @@ export class GpuEngine implements PolicyEngine {
   }
 
   setHyperparameters(changes: Partial<RunConfig>): Result<Partial<RunConfig>> {
-    // The rollout engine's decoders were sized for P·G sequences at construction; more needs a fresh run.
-    const next = { ...this.trainer.config, ...changes };
-    const capacity = this.trainer.engine.maxSequences;
-    if (next.promptsPerStep * next.rolloutsPerPrompt > capacity) {
-      return {
-        ok: false,
-        error: `promptsPerStep × rolloutsPerPrompt = ${next.promptsPerStep * next.rolloutsPerPrompt} needs a reset: this run was sized for ${capacity} rollouts per step`,
-      };
-    }
+    // More sequences than the rollout engine was built for is fine: the trainer rebuilds it at the boundary.
     return this.trainer.setHyperparameters(changes);
   }
 
