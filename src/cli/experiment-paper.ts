@@ -50,11 +50,8 @@ function option(argv: string[], name: string, fallback: string): [string, string
 }
 
 async function main(): Promise<void> {
-  let argv = process.argv.slice(2);
-  let seedsText: string;
-  let outText: string;
-  [seedsText, argv] = option(argv, 'seeds', '1,2,3');
-  [outText, argv] = option(argv, 'out', 'runs/paper');
+  const [seedsText, afterSeeds] = option(process.argv.slice(2), 'seeds', '1,2,3');
+  const [outText, argv] = option(afterSeeds, 'out', 'runs/paper');
   const seeds = seedsText.split(',').map(Number);
   if (seeds.some((s) => !Number.isInteger(s) || s < 0))
     throw new Error(`--seeds: "${seedsText}" is not a list of integers`);

@@ -67,7 +67,10 @@ export function view(
 /** The same memory under another shape with the same element count (e.g. (B,T,C) as (B·T, C) for a matmul). */
 export function reshape(t: Tensor, shape: readonly number[]): Tensor {
   if (numel(shape) !== t.size) {
-    throw new ShapeError('reshape', `${t.name} ${shapeString(t.shape)} cannot be viewed as ${shapeString(shape)}`);
+    throw new ShapeError(
+      'reshape',
+      `${t.name} ${shapeString(t.shape)} cannot be viewed as ${shapeString(shape)}`,
+    );
   }
   return { ...t, shape };
 }
