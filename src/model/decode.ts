@@ -17,18 +17,10 @@ import { layernormForward } from './layernorm';
 import { layerParamNames } from './layout';
 import { matmulForward } from './matmul';
 import { addForward } from './residual';
-import { DONE, sampleTokens } from './sample';
+import { DONE, type SampleTokensOptions, sampleTokens } from './sample';
 
-export interface SamplingSettings {
-  readonly temperature: number;
-  readonly topK: number;
-  readonly topP: number;
-  readonly seed: number;
-  /** Keys the counter-based RNG together with (sequence, position): the RL step number. */
-  readonly step: number;
-  readonly stopTokens: readonly number[];
-  readonly maxTurnTokens: number;
-}
+/** The sampler's options a caller chooses; the decoder supplies Tmax and the adapter's row tuning. */
+export type SamplingSettings = Omit<SampleTokensOptions, 'Tmax' | 'tuning'>;
 
 export interface DecodeSnapshot {
   readonly tokens: Uint32Array; // (B, Tmax)

@@ -207,20 +207,14 @@ export class GpuGpt {
       const a = acts.layers[l];
       const n = layerParamNames(l);
       this.layernorm(enc, a.ln1, a.ln1Mean, a.ln1Rstd, a.resIn, n.ln1w, n.ln1b);
-      matmulForward(enc, rows(a.qkv, 3 * C), rows(a.ln1, C), this.param(n.qkvw), this.param(n.qkvb));
+      this.linear(enc, a.qkv, a.ln1, n.qkvw, n.qkvb);
       attentionForward(enc, a.atty, a.lse, a.qkv, acts.keyMask, { B, T, C, H });
-      matmulForward(enc, rows(a.attProj, C), rows(a.atty, C), this.param(n.projw), this.param(n.projb));
+      this.linear(enc, a.attProj, a.atty, n.projw, n.projb);
       addForward(enc, a.resMid, a.resIn, a.attProj);
       this.layernorm(enc, a.ln2, a.ln2Mean, a.ln2Rstd, a.resMid, n.ln2w, n.ln2b);
-      matmulForward(enc, rows(a.fch, 4 * C), rows(a.ln2, C), this.param(n.fcw), this.param(n.fcb));
+      this.linear(enc, a.fch, a.ln2, n.fcw, n.fcb);
       geluForward(enc, a.fchGelu, a.fch);
-      matmulForward(
-        enc,
-        rows(a.fcProj, C),
-        rows(a.fchGelu, 4 * C),
-        this.param(n.fcprojw),
-        this.param(n.fcprojb),
-      );
+      this.linear(enc, a.fcProj, a.fchGelu, n.fcprojw, n.fcprojb);
       addForward(enc, l + 1 < L ? acts.layers[l + 1].resIn : acts.resOut, a.resMid, a.fcProj);
     }
     if (options.head === false) return;
@@ -271,38 +265,14 @@ export class GpuGpt {
       const a = acts.layers[l];
       const n = layerParamNames(l);
       // MLP branch: resOut = resMid + fcproj(gelu(fc(ln2(resMid)))); dres flows through the skip unchanged.
-      matmulBackward(
-        enc,
-        { dinp: rows(acts.dfchGelu, 4 * C), dweight: this.grad(n.fcprojw), dbias: this.grad(n.fcprojb) },
-        rows(acts.dres, C),
-        rows(a.fchGelu, 4 * C),
-        this.param(n.fcprojw),
-      );
+      this.linearGrad(enc, acts.dfchGelu, acts.dres, a.fchGelu, n.fcprojw, n.fcprojb);
       geluBackward(enc, acts.dfch, a.fch, acts.dfchGelu);
-      matmulBackward(
-        enc,
-        { dinp: rows(acts.dln, C), dweight: this.grad(n.fcw), dbias: this.grad(n.fcb) },
-        rows(acts.dfch, 4 * C),
-        rows(a.ln2, C),
-        this.param(n.fcw),
-      );
+      this.linearGrad(enc, acts.dln, acts.dfch, a.ln2, n.fcw, n.fcb);
       this.layernormGrad(enc, acts, a.resMid, a.ln2Mean, a.ln2Rstd, n.ln2w, n.ln2b, true);
       // Attention branch: resMid = resIn + proj(attention(qkv(ln1(resIn)))).
-      matmulBackward(
-        enc,
-        { dinp: rows(acts.datty, C), dweight: this.grad(n.projw), dbias: this.grad(n.projb) },
-        rows(acts.dres, C),
-        rows(a.atty, C),
-        this.param(n.projw),
-      );
+      this.linearGrad(enc, acts.datty, acts.dres, a.atty, n.projw, n.projb);
       attentionBackward(enc, acts.dqkv, acts.datty, a.qkv, a.atty, a.lse, acts.keyMask, { B, T, C, H });
-      matmulBackward(
-        enc,
-        { dinp: rows(acts.dln, C), dweight: this.grad(n.qkvw), dbias: this.grad(n.qkvb) },
-        rows(acts.dqkv, 3 * C),
-        rows(a.ln1, C),
-        this.param(n.qkvw),
-      );
+      this.linearGrad(enc, acts.dln, acts.dqkv, a.ln1, n.qkvw, n.qkvb);
       this.layernormGrad(enc, acts, a.resIn, a.ln1Mean, a.ln1Rstd, n.ln1w, n.ln1b, true);
     }
     embeddingBackward(
@@ -313,6 +283,23 @@ export class GpuGpt {
       this.buckets.tokens,
       this.buckets.positions,
     );
+  }
+
+  /** out (B,T,N) = inp (B,T,K)·Wᵀ + b for the linear layer whose parameters are named `w` and `b`. */
+  private linear(enc: KernelEncoder, out: Tensor, inp: Tensor, w: string, b: string): void {
+    matmulForward(enc, out, inp, this.param(w), this.param(b));
+  }
+
+  /** The linear layer's backward: dinp overwritten, dW and db written into the flat gradient buffer. */
+  private linearGrad(
+    enc: KernelEncoder,
+    dinp: Tensor,
+    dout: Tensor,
+    inp: Tensor,
+    w: string,
+    b: string,
+  ): void {
+    matmulBackward(enc, { dinp, dweight: this.grad(w), dbias: this.grad(b) }, dout, inp, this.param(w));
   }
 
   private layernorm(
