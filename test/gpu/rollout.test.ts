@@ -15,13 +15,13 @@ import { inProcessSearch, type SearchCaller } from '../../src/rl/search-caller';
 import { encodeTranscript, sftBatch } from '../../src/rl/sft-data';
 import { DEFAULT_SEARCH_CONFIG } from '../../src/sandbox/config';
 import { generateDemonstrations } from '../../src/sandbox/demos';
-import { type OpenCorpus, openCorpus } from '../../src/sandbox/load';
-import { loadCorpusFromDisk } from '../../src/sandbox/load-node';
+import type { OpenCorpus } from '../../src/sandbox/load';
 import { promptText } from '../../src/sandbox/transcript';
 import type { QaItem } from '../../src/sandbox/types';
 import { SearchClient } from '../../src/workers/search-client';
 import { createNodeSearchEndpoint } from '../../src/workers/search-endpoint-node';
 import { TEST_CRASH_MARKER, TEST_STALL_MARKER } from '../../src/workers/search-protocol';
+import { committedCorpus } from '../helpers/corpus';
 import { gpuContext } from '../helpers/gpu';
 
 const SETTINGS: RolloutSettings = {
@@ -64,9 +64,7 @@ async function trainTinyPolicy(): Promise<GpuGpt> {
 }
 
 beforeAll(async () => {
-  const loaded = await loadCorpusFromDisk();
-  if (!loaded.ok) throw new Error(loaded.error);
-  corpus = openCorpus(loaded.value);
+  corpus = await committedCorpus();
   items = corpus.artifacts.qa.filter((q) => q.split === 'validation' && q.family === 'one-hop').slice(0, 4);
   trained = await trainTinyPolicy();
 });

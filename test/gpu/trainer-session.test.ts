@@ -6,16 +6,14 @@ import { DEFAULT_CONFIG, type RunConfig } from '../../src/core/config';
 import { GpuContext } from '../../src/gpu/context';
 import { GpuError } from '../../src/gpu/errors';
 import { inProcessSearch } from '../../src/rl/search-caller';
-import { type OpenCorpus, openCorpus } from '../../src/sandbox/load';
-import { loadCorpusFromDisk } from '../../src/sandbox/load-node';
+import type { OpenCorpus } from '../../src/sandbox/load';
 import type { CommandBody, RequestId, TrainerCommand, TrainerEvent } from '../../src/workers/protocol';
 import { type SessionHost, TrainerSession } from '../../src/workers/trainer-session';
+import { committedCorpus } from '../helpers/corpus';
 
 let corpus: OpenCorpus;
 beforeAll(async () => {
-  const loaded = await loadCorpusFromDisk();
-  if (!loaded.ok) throw new Error(loaded.error);
-  corpus = openCorpus(loaded.value);
+  corpus = await committedCorpus();
 });
 
 const SMALL: RunConfig = {

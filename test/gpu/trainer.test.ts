@@ -9,15 +9,13 @@ import { buildLayout } from '../../src/model/layout';
 import { inProcessSearch } from '../../src/rl/search-caller';
 import { NO_TURN } from '../../src/rl/sequences';
 import { Trainer } from '../../src/rl/trainer';
-import { type OpenCorpus, openCorpus } from '../../src/sandbox/load';
-import { loadCorpusFromDisk } from '../../src/sandbox/load-node';
+import type { OpenCorpus } from '../../src/sandbox/load';
+import { committedCorpus } from '../helpers/corpus';
 import { gpuContext } from '../helpers/gpu';
 
 let corpus: OpenCorpus;
 beforeAll(async () => {
-  const loaded = await loadCorpusFromDisk();
-  if (!loaded.ok) throw new Error(loaded.error);
-  corpus = openCorpus(loaded.value);
+  corpus = await committedCorpus();
 });
 
 const CONFIG: RunConfig = {

@@ -12,7 +12,7 @@ import { buildLayout } from '../../src/model/layout';
 import { paddedVocabSize } from '../../src/rl/base-policy';
 import { inProcessSearch } from '../../src/rl/search-caller';
 import type { OpenCorpus } from '../../src/sandbox/load';
-import { committedCorpus } from './sandbox/fixtures';
+import { committedCorpus } from '../helpers/corpus';
 
 const GREEDY: ChatSampling = { temperature: 0, topK: 0, topP: 1, maxTurnTokens: 12, maxTurns: 3, seed: 1 };
 const T = 96;

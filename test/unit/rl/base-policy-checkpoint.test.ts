@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../../src/model/checkpoint';
 import { paddedVocabSize } from '../../../src/rl/base-policy';
-import { committedCorpus } from '../sandbox/fixtures';
+import { committedCorpus } from '../../helpers/corpus';
 
 describe('public/base-policy', () => {
   it('loads, matches its report, and was trained on the committed vocabulary', async () => {

@@ -12,7 +12,7 @@ import {
 import { DEFAULT_SEARCH_CONFIG } from '../../../src/sandbox/config';
 import { exactMatchScore } from '../../../src/sandbox/rewards';
 import { finalAnswer } from '../../../src/sandbox/transcript';
-import { committedCorpus } from '../sandbox/fixtures';
+import { committedCorpus } from '../../helpers/corpus';
 
 describe('base policy data', () => {
   it('names the final fact of a relation and pads the vocabulary to 64', () => {

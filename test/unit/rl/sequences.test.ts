@@ -7,7 +7,7 @@ import { encodeTranscript, sftBatch } from '../../../src/rl/sft-data';
 import { DEFAULT_SEARCH_CONFIG } from '../../../src/sandbox/config';
 import { formatToolCall } from '../../../src/sandbox/tool-call';
 import type { Rollout } from '../../../src/sandbox/transcript';
-import { committedCorpus } from '../sandbox/fixtures';
+import { committedCorpus } from '../../helpers/corpus';
 
 describe('SequenceBuffer', () => {
   it('records roles per token and derives the key mask', () => {

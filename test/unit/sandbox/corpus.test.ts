@@ -6,7 +6,7 @@ import { DEFAULT_CORPUS_PATH } from '../../../src/sandbox/load-node';
 import { passagesOf } from '../../../src/sandbox/passages';
 import { retrievalRecall } from '../../../src/sandbox/recall';
 import { containsAnyPhrase, countTokens } from '../../../src/sandbox/text';
-import { committedCorpus } from './fixtures';
+import { committedCorpus } from '../../helpers/corpus';
 
 describe('corpus build', () => {
   it('is deterministic and the committed public/corpus files are fresh', () => {

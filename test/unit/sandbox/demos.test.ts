@@ -4,7 +4,7 @@ import { DEFAULT_DEMO_MIX, DEFAULT_SEARCH_CONFIG, demoMixSchema } from '../../..
 import { type DemoKind, generateDemonstrations } from '../../../src/sandbox/demos';
 import { computeRewards } from '../../../src/sandbox/rewards';
 import { parseTranscript, turnEnd } from '../../../src/sandbox/transcript';
-import { committedCorpus } from './fixtures';
+import { committedCorpus } from '../../helpers/corpus';
 
 async function demos(count: number, mix = DEFAULT_DEMO_MIX, seed = 1) {
   const { artifacts, engine } = await committedCorpus();

@@ -6,7 +6,7 @@ import type { Passage } from '../../../src/sandbox/types';
 import { SearchClient } from '../../../src/workers/search-client';
 import { createNodeSearchEndpoint } from '../../../src/workers/search-endpoint-node';
 import { TEST_CRASH_MARKER, TEST_STALL_MARKER } from '../../../src/workers/search-protocol';
-import { committedCorpus } from './fixtures';
+import { committedCorpus } from '../../helpers/corpus';
 
 const TIMEOUT_MS = 1500;
 let client: SearchClient;

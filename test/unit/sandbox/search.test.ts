@@ -3,7 +3,7 @@ import { DEFAULT_SEARCH_CONFIG, searchConfigSchema } from '../../../src/sandbox/
 import { SearchEngine } from '../../../src/sandbox/search';
 import { countTokens } from '../../../src/sandbox/text';
 import { formatToolCall } from '../../../src/sandbox/tool-call';
-import { committedCorpus } from './fixtures';
+import { committedCorpus } from '../../helpers/corpus';
 
 describe('search engine', () => {
   it('returns top-k passages, default k = 1, up to 5', async () => {

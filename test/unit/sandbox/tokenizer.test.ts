@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { containsPhrase, normalize, pretokenize, truncateTokens } from '../../../src/sandbox/text';
 import { buildVocabulary, NUMBER_TOKENS, SPECIAL_TOKENS, Tokenizer } from '../../../src/sandbox/tokenizer';
-import { committedCorpus } from './fixtures';
+import { committedCorpus } from '../../helpers/corpus';
 
 describe('normalisation', () => {
   it('lower-cases, strips accents, spaces punctuation and keeps numbers whole', () => {

@@ -10,7 +10,7 @@ import {
   parseSearchResponse,
   type SearchResponse,
 } from '../../../src/workers/search-protocol';
-import { committedCorpus } from './fixtures';
+import { committedCorpus } from '../../helpers/corpus';
 
 const opts = { maxQueryChars: 200 };
 const code = (text: string) => {

@@ -1,6 +1,6 @@
-// Shared by the sandbox tests: the committed corpus, opened once per test file.
-import { type OpenCorpus, openCorpus } from '../../../src/sandbox/load';
-import { loadCorpusFromDisk } from '../../../src/sandbox/load-node';
+// The committed corpus (public/corpus/), opened once per test file.
+import { type OpenCorpus, openCorpus } from '../../src/sandbox/load';
+import { loadCorpusFromDisk } from '../../src/sandbox/load-node';
 
 let opened: Promise<OpenCorpus> | null = null;
 
