@@ -16,11 +16,12 @@
 // must not turn a degenerate group into small random advantages.
 import { ShapeError } from '../gpu/errors';
 import { type AdvantageConfig, advantageConfigSchema } from './advantage-config';
+import { NO_TURN } from './sequences';
 
 /** firstResultTurn of a rollout that never got a <result>. */
 export const NO_RESULT = -1;
-/** turnIndex of tokens no policy turn wrote (prompt, results, padding); the same value as src/rl/sequences.ts. */
-export const NO_TURN = 0xffffffff;
+/** turnIndex of tokens no policy turn wrote (prompt, results, padding): the rollout rows' convention. */
+export { NO_TURN };
 
 export interface GroupShape {
   /** P */
