@@ -79,6 +79,7 @@ const demos = baseDemonstrations(
   DEFAULT_BASE_MIX,
   search,
   tokenizer.vocabulary(),
+  new Map(loaded.value.articles.map((a) => [a.id, a.title])),
 );
 const kinds: Record<string, number> = {};
 const trainById = new Map(train.map((q) => [q.id, q]));

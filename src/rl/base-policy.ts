@@ -14,6 +14,12 @@
 // result, the reasoning and the answer alike, by random words of the vocabulary: only copying predicts it.
 // The random words carry no fact (they are not another entity's true answer), and they train the output
 // embedding of every word, held-out entity names included.
+//
+// Why entity swaps: the same shortcut hits the query. The embedding is tied, and a held-out entity's word is
+// never an input or a target in the demonstrations, so its embedding stays near its small initial value; a
+// first base policy asked about Armenia searched for "capital of burundi", a train entity it had seen. So in
+// a share of tool-use demonstrations the asked entity's name is replaced by random words everywhere (question,
+// reasoning, query, results): only copying the question's words into the query predicts the query.
 import type { ModelConfig } from '../core/model-config';
 import type { Rng } from '../core/rng';
 import type { DemoMix } from '../sandbox/config';
@@ -35,6 +41,8 @@ export interface BaseMix {
   readonly multiHopShare: number;
   /** Share of 1-hop tool-use demonstrations whose answer is replaced by random words (see above). */
   readonly counterfactualShare: number;
+  /** Share of tool-use demonstrations whose asked entity's name is replaced by random words (see above). */
+  readonly entitySwapShare: number;
 }
 
 export const DEFAULT_BASE_MIX: BaseMix = {
@@ -42,6 +50,7 @@ export const DEFAULT_BASE_MIX: BaseMix = {
   other: { toolUse: 0.12, directRight: 0.15, directWrong: 0.58, malformedCall: 0.15 },
   multiHopShare: 0.1,
   counterfactualShare: 0.5,
+  entitySwapShare: 0.5,
 };
 
 /** The vocabulary rounded up to a multiple of 64 (whole vec4 rows and workgroups in the logits kernels). */
@@ -77,9 +86,12 @@ export function baseDemonstrations(
   mix: BaseMix,
   search: SearchOptions,
   vocabulary: readonly string[],
+  entityNames: ReadonlyMap<string, string>,
 ): Demonstration[] {
   const words = vocabulary.filter((t) => /^\p{L}+$/u.test(t));
   const swap = rng.fork('counterfactual');
+  const rename = rng.fork('entity-swap');
+  const entityOf = new Map(trainItems.map((q) => [q.id, q.entity]));
   const out: Demonstration[] = [];
   for (const family of ['one-hop', 'multi-hop'] as const) {
     const familyItems = trainItems.filter((q) => q.family === family);
@@ -95,9 +107,16 @@ export function baseDemonstrations(
         mix: prone ? mix.toolProne : mix.other,
         search,
       })) {
+        const name = entityNames.get(entityOf.get(demo.itemId) ?? '');
+        const renamed =
+          (demo.kind === 'tool-use' &&
+            rename.uniform() < mix.entitySwapShare &&
+            name !== undefined &&
+            entitySwap(demo, name, words, rename)) ||
+          demo;
         const replace =
           family === 'one-hop' && demo.kind === 'tool-use' && swap.uniform() < mix.counterfactualShare;
-        out.push((replace && counterfactual(demo, words, swap)) || demo);
+        out.push((replace && counterfactual(renamed, words, swap)) || renamed);
       }
     }
   }
@@ -112,9 +131,28 @@ function replacePhrase(text: string, phrase: string, by: string): string {
     .trim();
 }
 
+/** `phrase` (normalised) replaced by as many random words as it has pieces (at most 4) in the question and every turn. */
+function replacedEverywhere(
+  demo: Demonstration,
+  phrase: string,
+  words: readonly string[],
+  rng: Rng,
+): Demonstration {
+  const count = Math.min(4, Math.max(1, pretokenize(phrase).length));
+  const by = Array.from({ length: count }, () => rng.pick(words)).join(' ');
+  const rollout: Rollout = {
+    question: replacePhrase(demo.rollout.question, phrase, by),
+    turns: demo.rollout.turns.map((t) => ({
+      text: replacePhrase(t.text, phrase, by),
+      ...(t.reply ? { reply: { ok: t.reply.ok, text: replacePhrase(t.reply.text, phrase, by) } } : {}),
+    })),
+  };
+  return { ...demo, rollout, text: renderTranscript(rollout) };
+}
+
 /**
- * The demonstration with its final answer replaced by as many random words as it has pieces (at most 4), in
- * the result it was read from, the reasoning and the answer. Null when the answer is not in the last result.
+ * The demonstration with its final answer replaced by random words in the result it was read from, the
+ * reasoning and the answer. Null when the answer is not in the last result.
  */
 export function counterfactual(
   demo: Demonstration,
@@ -126,16 +164,24 @@ export function counterfactual(
   if (answer === null || !reply?.ok || words.length === 0) return null;
   const phrase = normalize(answer);
   if (!(' ' + reply.text + ' ').includes(' ' + phrase + ' ')) return null;
-  const count = Math.min(4, Math.max(1, pretokenize(phrase).length));
-  const by = Array.from({ length: count }, () => rng.pick(words)).join(' ');
-  const rollout: Rollout = {
-    question: demo.rollout.question,
-    turns: demo.rollout.turns.map((t) => ({
-      text: replacePhrase(t.text, phrase, by),
-      ...(t.reply ? { reply: { ok: t.reply.ok, text: replacePhrase(t.reply.text, phrase, by) } } : {}),
-    })),
-  };
-  return { ...demo, rollout, text: renderTranscript(rollout) };
+  return replacedEverywhere(demo, phrase, words, rng);
+}
+
+/**
+ * The demonstration with the asked entity's `name` replaced by random words everywhere. Null when the name is
+ * in neither the question nor the first query (nothing to copy).
+ */
+export function entitySwap(
+  demo: Demonstration,
+  name: string,
+  words: readonly string[],
+  rng: Rng,
+): Demonstration | null {
+  const phrase = normalize(name);
+  const holds = (text: string) => (' ' + normalize(text) + ' ').includes(' ' + phrase + ' ');
+  if (words.length === 0 || phrase === '') return null;
+  if (!holds(demo.rollout.question) && !holds(demo.rollout.turns[0]?.text ?? '')) return null;
+  return replacedEverywhere(demo, phrase, words, rng);
 }
 
 export interface RowBatch {

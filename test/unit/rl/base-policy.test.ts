@@ -11,6 +11,7 @@ import {
 } from '../../../src/rl/base-policy';
 import { DEFAULT_SEARCH_CONFIG } from '../../../src/sandbox/config';
 import { exactMatchScore } from '../../../src/sandbox/rewards';
+import { normalize } from '../../../src/sandbox/text';
 import { finalAnswer } from '../../../src/sandbox/transcript';
 import { committedCorpus } from '../../helpers/corpus';
 
@@ -25,6 +26,7 @@ describe('base policy data', () => {
   it('searches mostly on tool-prone relations, deterministically, from train items only', async () => {
     const { artifacts, engine, tokenizer } = await committedCorpus();
     const train = artifacts.qa.filter((q) => q.split === 'train');
+    const names = new Map(artifacts.articles.map((a) => [a.id, a.title]));
     const make = () =>
       baseDemonstrations(
         train,
@@ -34,6 +36,7 @@ describe('base policy data', () => {
         DEFAULT_BASE_MIX,
         DEFAULT_SEARCH_CONFIG,
         tokenizer.vocabulary(),
+        names,
       );
     const demos = make();
     expect(demos.map((d) => d.text)).toEqual(make().map((d) => d.text));
@@ -62,6 +65,25 @@ describe('base policy data', () => {
       expect(d.rollout.turns[1].text).toContain(`<answer> ${answer} </answer>`);
       const real = engine.execute(d.rollout.turns[0].text, DEFAULT_SEARCH_CONFIG);
       expect(real.text).not.toBe(d.rollout.turns[0].reply!.text);
+    }
+
+    // About entitySwapShare of tool-use demonstrations ask about random words instead of the entity, and copy
+    // those words into the query; the rest ask about the real entity.
+    const toolUse = demos.filter((d) => d.kind === 'tool-use');
+    const renamed = toolUse.filter(
+      (d) => normalize(d.rollout.question) !== normalize(byId.get(d.itemId)!.question),
+    );
+    expect(renamed.length / toolUse.length).toBeCloseTo(DEFAULT_BASE_MIX.entitySwapShare, 1);
+    for (const d of renamed.filter((r) => byId.get(r.itemId)!.family === 'one-hop').slice(0, 20)) {
+      const name = normalize(names.get(byId.get(d.itemId)!.entity)!);
+      expect(` ${d.text} `).not.toContain(` ${name} `);
+      const original = normalize(byId.get(d.itemId)!.question).split(' ');
+      const random = normalize(d.rollout.question)
+        .split(' ')
+        .filter((w) => !original.includes(w));
+      const query = d.rollout.turns[0].text.split('<tool>')[1].split(' ');
+      expect(random.length).toBeGreaterThan(0);
+      for (const w of random) expect(query).toContain(w);
     }
 
     const batches = lengthBatches(demos, tokenizer, 8, 256, new Rng(4));
