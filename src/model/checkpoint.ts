@@ -59,6 +59,13 @@ export function encodeSafetensors(
 
 type HeaderEntry = { dtype: string; shape: number[]; data_offsets: [number, number] };
 
+/** Text from a hostile file made safe to show: control and replacement characters as '·', at most 160 chars. */
+function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  const shown = text.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]+/g, '·');
+  return shown.length > 160 ? `${shown.slice(0, 159)}…` : shown;
+}
+
 /**
  * Parses and validates safetensors bytes against the model config stored in them (or `expected`, when the
  * caller needs a particular shape): names, dtypes, shapes, byte ranges, finiteness.
@@ -77,7 +84,7 @@ export function decodeSafetensors(bytes: Uint8Array, expected?: ModelConfig): Lo
       new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)),
     );
   } catch (e) {
-    return fail(`header is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    return fail(`header is not valid JSON (${printable(e instanceof Error ? e.message : String(e))})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header))
     return fail('header is not an object');

@@ -1,7 +1,8 @@
 // The playground's views in headless Chromium (WebGPU on SwiftShader), trained for real in the worker: every
 // view renders at 1280×800 and 390×844 in both themes, the controls are reachable by keyboard with a visible
 // focus, and the main thread has no long task (> 50 ms) while training. Screenshots go to test-artifacts/.
-// (The engine flows — live lr, resume, URL, import, no WebGPU — are in playground.test.ts.)
+// (The engine flows — live lr, crash, device loss, no WebGPU — are in playground.test.ts; resume, URL and
+// import in playground-keep.test.ts.)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';

@@ -51,6 +51,14 @@ describe('safetensors checkpoints', () => {
     garbage[10] = 0x7b;
     garbage[11] = 0xff;
     refuse(garbage, /not valid JSON/);
+    // A header with control bytes in it: the reason shows them as '·', never raw.
+    const nulls = new Uint8Array(64);
+    new DataView(nulls.buffer).setBigUint64(0, 40n, true);
+    nulls.set(new TextEncoder().encode('{"a": x'), 8);
+    const shown = decodeSafetensors(nulls, CONFIG);
+    expect(shown.ok).toBe(false);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting there are none.
+    if (!shown.ok) expect(shown.error).not.toMatch(/[\u0000-\u001f]/);
     refuse(bytes.subarray(0, bytes.length - 4), /outside the/);
     refuse(bytes, /width 8 \(file\) vs 16/, { ...CONFIG, width: 16 });
     refuse(

@@ -1,8 +1,10 @@
 // Getting the run out of the page: the policy as ONNX, the checkpoint (safetensors + config), the metrics as
-// CSV or JSON, and "Run this at scale" (the study's launch command and a TRL GRPOConfig for this run).
-import { useState } from 'react';
+// CSV or JSON, and "Run this at scale" (the study's launch command and a TRL GRPOConfig for this run); and
+// back in: a checkpoint or config file, validated before anything changes.
+import { type ChangeEvent, useRef, useState } from 'react';
 import { configToJson, download, metricsToCsv, runToJson } from '../client/export';
 import { RunRecorder } from '../client/run-recorder';
+import { importFromFile } from '../state/actions';
 import { report, useSession } from '../state/stores';
 import type { TrainerPort } from '../state/trainer-port';
 import { usePort } from './port-context';
@@ -36,6 +38,7 @@ export function ExportBar() {
   const config = useSession((s) => s.config);
   const [busy, setBusy] = useState(false);
   const [scaleOpen, setScaleOpen] = useState(false);
+  const picker = useRef<HTMLInputElement>(null);
   const recorder = port ? recorderFor(port) : null;
   const ready = port !== null && status !== 'disconnected' && status !== 'loading' && !busy;
   const name = `turn-credit-${config.advantageEstimator}-seed${config.seed}`;
@@ -56,6 +59,15 @@ export function ExportBar() {
     download(`${name}-step${file.step}.safetensors`, file.bytes, 'application/octet-stream');
     download(`${name}-step${file.step}.config.json`, configToJson(config, file.step), 'application/json');
   };
+  const onPick = async (event: ChangeEvent<HTMLInputElement>) => {
+    const input = event.currentTarget;
+    const file = input.files?.[0];
+    if (!port || !file) return;
+    setBusy(true);
+    await importFromFile(port, file);
+    setBusy(false);
+    input.value = '';
+  };
   const metrics = (format: 'csv' | 'json') => {
     const run = recorder?.snapshot();
     if (!run || run.metrics.length === 0) {
@@ -68,7 +80,7 @@ export function ExportBar() {
 
   return (
     <div className="export-bar" data-testid="export-bar">
-      <span className="muted">Download</span>
+      <span className="muted">Files</span>
       <button type="button" data-testid="btn-export-onnx" disabled={!ready} onClick={onnx}>
         ONNX model
       </button>
@@ -81,6 +93,24 @@ export function ExportBar() {
       <button type="button" data-testid="btn-export-json" onClick={() => metrics('json')}>
         Run JSON
       </button>
+      <button
+        type="button"
+        data-testid="btn-import"
+        disabled={!ready}
+        title="Load a checkpoint (.safetensors) or a config (.json); a bad file is refused and the run is untouched"
+        onClick={() => picker.current?.click()}
+      >
+        Import…
+      </button>
+      <input
+        ref={picker}
+        type="file"
+        hidden
+        accept=".safetensors,.json,application/json,application/octet-stream"
+        aria-label="Checkpoint or config file to import"
+        data-testid="import-file"
+        onChange={(e) => void onPick(e)}
+      />
       <button type="button" data-testid="btn-scale" onClick={() => setScaleOpen(true)}>
         Run this at scale…
       </button>

@@ -10,6 +10,8 @@ import {
 } from '../../core/config';
 import { presetConfig } from '../../core/presets';
 import type { BackendChoice } from '../../workers/protocol';
+import { importFile } from '../client/export';
+import type { Reply } from '../client/trainer-client';
 import { lastStep } from './series';
 import { MAX_RUNS, newRecord, type SessionState } from './session';
 import { applyEvent, clearPending, report, setKnobError, setPending, useSession, useUi } from './stores';
@@ -90,6 +92,35 @@ export async function choosePreset(port: TrainerPort, name: string): Promise<boo
   clearPending();
   useUi.setState({ preset: name });
   return reset(port, config.value);
+}
+
+/**
+ * A file the person picked: a checkpoint is validated by the worker and training continues from it; a config
+ * (JSON) restarts the run with it, the old run's curves kept in the overlay. Refused, nothing changes and the
+ * message says why.
+ */
+export async function importFromFile(
+  port: TrainerPort,
+  file: { readonly name: string; arrayBuffer(): Promise<ArrayBuffer> },
+): Promise<boolean> {
+  const result = await importFile(file, { send: (command) => port.send(command) as Promise<Reply> });
+  if (!result.ok) {
+    report({ kind: 'load', text: `${file.name} refused: ${result.error}` });
+    return false;
+  }
+  if (result.value.kind === 'checkpoint') {
+    report({
+      kind: 'info',
+      text: `Loaded ${file.name}: training continues from its parameters (step ${result.value.step}).`,
+    });
+    return true;
+  }
+  keepLiveRun();
+  clearPending();
+  useUi.setState({ preset: null });
+  const ok = await reset(port, result.value.config);
+  if (ok) report({ kind: 'info', text: `Applied the config in ${file.name}: the run restarted with it.` });
+  return ok;
 }
 
 /** Moves the live run's curves into the overlay (the oldest kept run drops out past MAX_RUNS). */

@@ -98,4 +98,40 @@ describe('actions', () => {
     expect(await actions.choosePreset(fake, 'nope')).toBe(false);
     expect(useSession.getState().messages.at(-1)?.text).toMatch(/unknown preset/);
   });
+
+  it('imports a file: a bad one is refused with the reason and nothing sent; a config restarts the run', async () => {
+    const file = (name: string, text: string) => ({
+      name,
+      arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
+    });
+    const before = fake.sent.length;
+    expect(await actions.importFromFile(fake, file('x.json', '{"learningRate": -1}'))).toBe(false);
+    expect(useSession.getState().messages.at(-1)).toMatchObject({ kind: 'load' });
+    expect(useSession.getState().messages.at(-1)?.text).toMatch(
+      /x\.json refused: config refused: .*learningRate/,
+    );
+    expect(await actions.importFromFile(fake, file('y.bin', 'not a checkpoint at all'))).toBe(false);
+    expect(useSession.getState().messages.at(-1)?.text).toMatch(/y\.bin refused: .*neither a config/);
+    expect(fake.sent.length).toBe(before);
+
+    fake.refuse.add('checkpoint.import');
+    const header = new TextEncoder().encode('{"__metadata__":{}}');
+    const bytes = new Uint8Array(8 + header.length);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    const checkpoint = { name: 'c.safetensors', arrayBuffer: async () => bytes.buffer as ArrayBuffer };
+    expect(await actions.importFromFile(fake, checkpoint)).toBe(false);
+    expect(fake.sent.at(-1)?.type).toBe('checkpoint.import');
+    expect(useSession.getState().messages.at(-1)?.text).toMatch(
+      /c\.safetensors refused: checkpoint\.import refused/,
+    );
+
+    expect(await actions.importFromFile(fake, file('z.json', JSON.stringify({ config: { seed: 9 } })))).toBe(
+      true,
+    );
+    const sent = fake.sent.at(-1);
+    expect(sent?.type === 'run.reset' && sent.config.seed).toBe(9);
+    expect(useSession.getState().config.seed).toBe(9);
+    expect(useSession.getState().messages.at(-1)?.text).toMatch(/Applied the config in z\.json/);
+  });
 });
