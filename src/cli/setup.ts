@@ -12,13 +12,14 @@ import { decodeSafetensors } from '../model/checkpoint';
 import { GpuGpt } from '../model/gpt';
 import { initParams } from '../model/init';
 import { buildLayout, type ParamLayout } from '../model/layout';
+import type { SearchCaller } from '../rl/search-caller';
 import { DEFAULT_SEARCH_CONFIG } from '../sandbox/config';
 import { type OpenCorpus, openCorpus } from '../sandbox/load';
 import { loadCorpusFromDisk } from '../sandbox/load-node';
 import type { QaItem } from '../sandbox/types';
 import { splitQuestions } from '../workers/engine';
 import { shapedConfig } from '../workers/policy-source';
-import { SearchClient } from '../workers/search-client';
+import { searchFollowingOptions } from '../workers/search-client';
 import { createNodeSearchEndpoint } from '../workers/search-endpoint-node';
 
 /** The repository root: this file is bundled into <root>/.cache/node/ by scripts/run.mjs. */
@@ -31,7 +32,8 @@ const MODEL_KNOBS = ['layers', 'heads', 'width', 'contextLength'] as const satis
 /** Everything a run needs but a backend. */
 export interface RunInputs {
   readonly corpus: OpenCorpus;
-  readonly search: SearchClient;
+  /** The search worker, following the run's live top-k and result budget. */
+  readonly search: SearchCaller & { close(): void };
   readonly config: RunConfig;
   readonly layout: ParamLayout;
   readonly params: Float32Array;
@@ -100,7 +102,7 @@ export async function prepareRun(
     source = checkpoint;
   }
   const shaped = shapedConfig(config, model);
-  const search = new SearchClient(() => createNodeSearchEndpoint(SEARCH_WORKER_ENTRY), {
+  const search = searchFollowingOptions(() => createNodeSearchEndpoint(SEARCH_WORKER_ENTRY), {
     passages: corpus.passages,
     search: {
       ...DEFAULT_SEARCH_CONFIG,

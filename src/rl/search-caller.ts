@@ -8,7 +8,7 @@ import { failedReply, type SearchEngine, type SearchOptions, type ToolReply } fr
 export interface SearchCaller {
   /**
    * One reply per call (the text of the policy turn that called). `options` carries the run's top-k and
-   * result budget; the worker client fixes them at construction and ignores it.
+   * result budget; over workers, searchFollowingOptions (src/workers/search-client.ts) honours it.
    */
   runBatch(calls: readonly string[], options?: SearchOptions): Promise<readonly ToolReply[]>;
 }

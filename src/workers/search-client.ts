@@ -3,9 +3,10 @@
 // a worker that crashes or stalls is terminated and restarted, its calls in flight resolving as failures.
 // With `workers > 1` a batch is split across a pool (the tool should never be what a training step waits for).
 
+import type { SearchCaller } from '../rl/search-caller';
 import type { SearchConfig } from '../sandbox/config';
 import type { ToolErrorCode } from '../sandbox/phrases';
-import { failedReply, type ToolReply } from '../sandbox/search';
+import { failedReply, type SearchOptions, type ToolReply } from '../sandbox/search';
 import type { Passage } from '../sandbox/types';
 import type { SearchEndpoint, SearchEndpointFactory } from './search-endpoint';
 import { parseSearchResponse } from './search-protocol';
@@ -229,4 +230,32 @@ export class SearchClient {
       pending.resolve(failures(pending.count, 'internal'));
     }
   }
+}
+
+/**
+ * A SearchCaller over worker clients that follows each batch's top-k and result budget. A SearchClient fixes
+ * them when it is made, so a batch asking for other values gets a new client (the old one is closed): a live
+ * change of either knob takes effect at the next step, and nothing is re-made while they stay the same.
+ */
+export function searchFollowingOptions(
+  factory: SearchEndpointFactory,
+  options: SearchClientOptions,
+): SearchCaller & { close(): void } {
+  const keyOf = (o: Pick<SearchOptions, 'topK' | 'resultTokenBudget'>) => `${o.topK}/${o.resultTokenBudget}`;
+  let client = new SearchClient(factory, options);
+  let key = keyOf(options.search);
+  return {
+    runBatch(calls, wanted) {
+      if (wanted && keyOf(wanted) !== key) {
+        client.close();
+        key = keyOf(wanted);
+        client = new SearchClient(factory, {
+          ...options,
+          search: { ...options.search, topK: wanted.topK, resultTokenBudget: wanted.resultTokenBudget },
+        });
+      }
+      return client.runBatch(calls);
+    },
+    close: () => client.close(),
+  };
 }

@@ -11,36 +11,19 @@ import { inProcessSearch } from '../rl/search-caller';
 import { DEFAULT_SEARCH_CONFIG } from '../sandbox/config';
 import { loadCorpusFromUrl, type OpenCorpus, openCorpus } from '../sandbox/load';
 import { HEARTBEAT_MS, parseTrainerCommand, type RequestId, type TrainerEvent } from './protocol';
-import { SearchClient } from './search-client';
+import { searchFollowingOptions } from './search-client';
 import { createBrowserSearchEndpoint } from './search-endpoint-browser';
 import { type SessionHost, TrainerSession } from './trainer-session';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const base = new URL(import.meta.env.BASE_URL, scope.location.origin);
 
-/** The search worker, re-created when the run's search options change (a client fixes them at creation). */
+/** The search worker, following the run's top-k and result budget (see searchFollowingOptions). */
 function workerSearch(corpus: OpenCorpus): SearchCaller & { close(): void } {
-  let client: SearchClient | null = null;
-  let key = '';
-  return {
-    async runBatch(calls, options = DEFAULT_SEARCH_CONFIG) {
-      const wanted = `${options.topK}/${options.resultTokenBudget}`;
-      if (!client || wanted !== key) {
-        client?.close();
-        key = wanted;
-        client = new SearchClient(createBrowserSearchEndpoint, {
-          passages: corpus.passages,
-          search: {
-            ...DEFAULT_SEARCH_CONFIG,
-            topK: options.topK,
-            resultTokenBudget: options.resultTokenBudget,
-          },
-        });
-      }
-      return client.runBatch(calls);
-    },
-    close: () => client?.close(),
-  };
+  return searchFollowingOptions(createBrowserSearchEndpoint, {
+    passages: corpus.passages,
+    search: DEFAULT_SEARCH_CONFIG,
+  });
 }
 
 /** Nested workers exist in Chromium and Firefox; where they do not (or fail to start), search in-process. */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SEARCH_CONFIG } from '../../../src/sandbox/config';
 import { formatToolCall } from '../../../src/sandbox/tool-call';
 import type { Passage } from '../../../src/sandbox/types';
-import { SearchClient } from '../../../src/workers/search-client';
+import { SearchClient, searchFollowingOptions } from '../../../src/workers/search-client';
 import { createNodeSearchEndpoint } from '../../../src/workers/search-endpoint-node';
 import { TEST_CRASH_MARKER, TEST_STALL_MARKER } from '../../../src/workers/search-protocol';
 import { committedCorpus } from '../../helpers/corpus';
@@ -39,6 +39,31 @@ describe('search worker (worker_threads)', () => {
     );
     expect(replies[1]).toMatchObject({ ok: false, error: 'missing-tool-name' });
     expect(replies[2].text).toContain('55.845');
+  });
+
+  it("follows a batch's top-k and result budget, as a live change of either knob needs", async () => {
+    const { engine } = await committedCorpus();
+    const caller = searchFollowingOptions(createNodeSearchEndpoint, {
+      passages,
+      search: DEFAULT_SEARCH_CONFIG,
+    });
+    try {
+      const call = [formatToolCall('capital of mongolia')];
+      for (const options of [
+        DEFAULT_SEARCH_CONFIG,
+        { ...DEFAULT_SEARCH_CONFIG, topK: 3, resultTokenBudget: 120 },
+        { ...DEFAULT_SEARCH_CONFIG, resultTokenBudget: 8 },
+      ]) {
+        expect(await caller.runBatch(call, options)).toEqual([engine.execute(call[0], options)]);
+      }
+      const [wide, narrow] = [
+        await caller.runBatch(call, { ...DEFAULT_SEARCH_CONFIG, topK: 3, resultTokenBudget: 120 }),
+        await caller.runBatch(call, DEFAULT_SEARCH_CONFIG),
+      ];
+      expect(wide[0].text.length).toBeGreaterThan(narrow[0].text.length);
+    } finally {
+      caller.close();
+    }
   });
 
   it('survives 10,000 hostile strings through the real worker', async () => {
