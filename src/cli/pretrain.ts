@@ -88,7 +88,7 @@ for (const d of demos) {
   const swapped =
     d.kind === 'tool-use' &&
     exactMatchScore(finalAnswer(d.rollout), trainById.get(d.itemId)?.answers ?? []) === 0;
-  const kind = swapped ? 'tool-use-counterfactual' : d.kind;
+  const kind = `${d.trainFromTurn ? 'reading-' : ''}${swapped ? 'tool-use-counterfactual' : d.kind}`;
   kinds[kind] = (kinds[kind] ?? 0) + 1;
 }
 const batches = lengthBatches(demos, tokenizer, batchSize, config.contextLength, rng.fork('batches'));

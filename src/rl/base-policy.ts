@@ -20,6 +20,12 @@
 // first base policy asked about Armenia searched for "capital of burundi", a train entity it had seen. So in
 // a share of tool-use demonstrations the asked entity's name is replaced by random words everywhere (question,
 // reasoning, query, results): only copying the question's words into the query predicts the query.
+//
+// Why reading practice: copying an answer out of a result is the skill RL needs everywhere once the policy
+// searches everywhere, but the mix above shows it mostly on the tool-prone relations, and for the others a
+// guess (five regions, a few languages) beats a weak copier, so more searching lowered exact match. So a
+// share of demonstrations are 1-hop tool use over every relation in which only the turns after the first
+// result are targets: the model practises reading without being taught when to search.
 import type { ModelConfig } from '../core/model-config';
 import type { Rng } from '../core/rng';
 import type { DemoMix } from '../sandbox/config';
@@ -43,6 +49,8 @@ export interface BaseMix {
   readonly counterfactualShare: number;
   /** Share of tool-use demonstrations whose asked entity's name is replaced by random words (see above). */
   readonly entitySwapShare: number;
+  /** Share of all demonstrations that are reading practice: 1-hop tool use, first turn untrained (see above). */
+  readonly readingShare: number;
 }
 
 export const DEFAULT_BASE_MIX: BaseMix = {
@@ -51,6 +59,7 @@ export const DEFAULT_BASE_MIX: BaseMix = {
   multiHopShare: 0.1,
   counterfactualShare: 0.5,
   entitySwapShare: 0.5,
+  readingShare: 0.3,
 };
 
 /** The vocabulary rounded up to a multiple of 64 (whole vec4 rows and workgroups in the logits kernels). */
@@ -93,10 +102,22 @@ export function baseDemonstrations(
   const rename = rng.fork('entity-swap');
   const entityOf = new Map(trainItems.map((q) => [q.id, q.entity]));
   const out: Demonstration[] = [];
+  const reading = Math.round(count * mix.readingShare);
+  const vary = (demo: Demonstration, oneHop: boolean): Demonstration => {
+    const name = entityNames.get(entityOf.get(demo.itemId) ?? '');
+    const renamed =
+      (demo.kind === 'tool-use' &&
+        rename.uniform() < mix.entitySwapShare &&
+        name !== undefined &&
+        entitySwap(demo, name, words, rename)) ||
+      demo;
+    const replace = oneHop && demo.kind === 'tool-use' && swap.uniform() < mix.counterfactualShare;
+    return (replace && counterfactual(renamed, words, swap)) || renamed;
+  };
   for (const family of ['one-hop', 'multi-hop'] as const) {
     const familyItems = trainItems.filter((q) => q.family === family);
     const familyCount = Math.round(
-      count * (family === 'multi-hop' ? mix.multiHopShare : 1 - mix.multiHopShare),
+      (count - reading) * (family === 'multi-hop' ? mix.multiHopShare : 1 - mix.multiHopShare),
     );
     for (const prone of [true, false]) {
       const group = familyItems.filter((q) => isToolProne(q) === prone);
@@ -107,18 +128,16 @@ export function baseDemonstrations(
         mix: prone ? mix.toolProne : mix.other,
         search,
       })) {
-        const name = entityNames.get(entityOf.get(demo.itemId) ?? '');
-        const renamed =
-          (demo.kind === 'tool-use' &&
-            rename.uniform() < mix.entitySwapShare &&
-            name !== undefined &&
-            entitySwap(demo, name, words, rename)) ||
-          demo;
-        const replace =
-          family === 'one-hop' && demo.kind === 'tool-use' && swap.uniform() < mix.counterfactualShare;
-        out.push((replace && counterfactual(renamed, words, swap)) || renamed);
+        out.push(vary(demo, family === 'one-hop'));
       }
     }
+  }
+  const readingItems = trainItems.filter((q) => q.family === 'one-hop');
+  for (const demo of generateDemonstrations(readingItems, engine, reading, rng.fork('reading'), {
+    mix: { toolUse: 1, directRight: 0, directWrong: 0, malformedCall: 0 },
+    search,
+  })) {
+    out.push({ ...vary(demo, true), trainFromTurn: 1 });
   }
   return rng.fork('order').shuffled(out);
 }
@@ -202,7 +221,7 @@ export function lengthBatches(
   rng: Rng,
 ): RowBatch[] {
   const rows = demos
-    .map((d) => encodeTranscript(d.rollout, tokenizer))
+    .map((d) => encodeTranscript(d.rollout, tokenizer, d.trainFromTurn ?? 0))
     .filter((r) => r.ids.length <= maxLength);
   const batches: RowBatch[] = [];
   const window = batchSize * 16;

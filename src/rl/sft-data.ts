@@ -9,21 +9,27 @@ import { NO_TURN, policyTargets, SequenceBuffer } from './sequences';
 
 export interface EncodedTranscript {
   readonly ids: readonly number[];
-  /** 1 on policy tokens (per position of ids). */
+  /** 1 on the tokens trained on: policy tokens of turns from `trainFromTurn` on (per position of ids). */
   readonly policy: readonly number[];
 }
 
 /**
  * Token ids of a transcript, segment by segment, with no `<eos>`: a rollout ends at the `</answer>` stop
  * token, so the warm start sees the same sequence shape as the RL batches it will be trained on next.
+ * Policy turns before `trainFromTurn` are context only, like results.
  */
-export function encodeTranscript(rollout: Rollout, tokenizer: Tokenizer): EncodedTranscript {
+export function encodeTranscript(
+  rollout: Rollout,
+  tokenizer: Tokenizer,
+  trainFromTurn = 0,
+): EncodedTranscript {
   const ids: number[] = [];
   const policy: number[] = [];
   for (const segment of transcriptSegments(rollout, { eos: false })) {
     const segmentIds = tokenizer.encode(segment.text);
     ids.push(...segmentIds);
-    for (let i = 0; i < segmentIds.length; i++) policy.push(segment.role === 'policy' ? 1 : 0);
+    const trained = segment.role === 'policy' && segment.turn >= trainFromTurn ? 1 : 0;
+    for (let i = 0; i < segmentIds.length; i++) policy.push(trained);
   }
   return { ids, policy };
 }

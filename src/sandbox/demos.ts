@@ -21,6 +21,8 @@ export interface Demonstration {
   readonly rollout: Rollout;
   /** The whole transcript in normalised text, ending with `<eos>`. */
   readonly text: string;
+  /** Policy turns before this index are context, not targets (reading practice); absent: all are trained. */
+  readonly trainFromTurn?: number;
 }
 
 export interface DemoOptions {

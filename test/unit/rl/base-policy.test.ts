@@ -9,6 +9,7 @@ import {
   lengthBatches,
   paddedVocabSize,
 } from '../../../src/rl/base-policy';
+import { encodeTranscript } from '../../../src/rl/sft-data';
 import { DEFAULT_SEARCH_CONFIG } from '../../../src/sandbox/config';
 import { exactMatchScore } from '../../../src/sandbox/rewards';
 import { normalize } from '../../../src/sandbox/text';
@@ -38,10 +39,31 @@ describe('base policy data', () => {
         tokenizer.vocabulary(),
         names,
       );
-    const demos = make();
-    expect(demos.map((d) => d.text)).toEqual(make().map((d) => d.text));
-    expect(Math.abs(demos.length - 1200)).toBeLessThan(10);
+    const all = make();
+    expect(all.map((d) => d.text)).toEqual(make().map((d) => d.text));
+    expect(Math.abs(all.length - 1200)).toBeLessThan(10);
     const byId = new Map(train.map((q) => [q.id, q]));
+
+    // Reading practice: readingShare of the demonstrations, 1-hop tool use over every relation, the first
+    // turn (the decision to search and the query) not trained on, the turn after the result trained.
+    const reading = all.filter((d) => d.trainFromTurn === 1);
+    expect(reading.length / all.length).toBeCloseTo(DEFAULT_BASE_MIX.readingShare, 2);
+    expect(reading.every((d) => d.kind === 'tool-use' && byId.get(d.itemId)!.family === 'one-hop')).toBe(
+      true,
+    );
+    expect(new Set(reading.map((d) => isToolProne(byId.get(d.itemId)!))).size).toBe(2);
+    const encoded = encodeTranscript(reading[0].rollout, tokenizer, 1);
+    const trained = encoded.ids
+      .filter((_, i) => encoded.policy[i] === 1)
+      .map((id) => tokenizer.tokenText(id));
+    expect(trained[0]).toBe('<reasoning>');
+    expect(trained).not.toContain('<tool>');
+    expect(trained.at(-1)).toBe('</answer>');
+    const full = encodeTranscript(reading[0].rollout, tokenizer);
+    expect(full.policy.filter((p) => p === 1).length).toBeGreaterThan(trained.length);
+
+    // The rest follows the per-relation mix.
+    const demos = all.filter((d) => d.trainFromTurn === undefined);
     const share = (prone: boolean) => {
       const group = demos.filter((d) => isToolProne(byId.get(d.itemId)!) === prone);
       return group.filter((d) => d.kind === 'tool-use').length / group.length;
@@ -86,8 +108,8 @@ describe('base policy data', () => {
       for (const w of random) expect(query).toContain(w);
     }
 
-    const batches = lengthBatches(demos, tokenizer, 8, 256, new Rng(4));
-    expect(batches.length).toBe(Math.floor(demos.length / 8));
+    const batches = lengthBatches(all, tokenizer, 8, 256, new Rng(4));
+    expect(batches.length).toBe(Math.floor(all.length / 8));
     for (const { rows, T } of batches) {
       expect(rows.length).toBe(8);
       const longest = Math.max(...rows.map((r) => r.ids.length));
