@@ -1,7 +1,7 @@
 // Builds the base policy: SFT on demonstrations of the train split (policy tokens are the only targets), then a
 // greedy held-out evaluation through the rollout engine and the real search engine. Deterministic for a seed
 // on one adapter. Writes public/base-policy.safetensors and public/base-policy.json.
-//   npm run pretrain -- [--steps 600] [--batch 24] [--lr 3e-3] [--seed 1] [--layers 2] [--width 128]
+//   npm run pretrain -- [--steps 1200] [--batch 24] [--lr 3e-3] [--seed 1] [--layers 2] [--width 128]
 //     [--heads 4] [--context 256] [--eval-questions 0 (= all)] [--out public/base-policy] [--no-eval]
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -33,7 +33,7 @@ import type { QaItem } from '../sandbox/types';
 
 const { values } = parseArgs({
   options: {
-    steps: { type: 'string', default: '600' },
+    steps: { type: 'string', default: '1200' },
     batch: { type: 'string', default: '24' },
     lr: { type: 'string', default: '3e-3' },
     warmup: { type: 'string', default: '30' },

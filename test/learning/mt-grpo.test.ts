@@ -1,11 +1,11 @@
 // A real, CI-sized MT-GRPO run from the shipped base policy: greedy evaluation on 64 validation questions before
 // and after 24 steps; every number is printed so CI's log shows the run.
 //
-// What it asserts is what this pipeline reliably does from the shipped base: held-out tool execution rises from
-// 0.30 to at least 0.85 (measured 0.89 in 290 s here). Issue 4 asks for ≥ 0.9 *and* a held-out exact-match gain;
-// the shipped base policy does not yet allow the second (its queries often name the wrong entity, so searching
-// costs it answers it used to guess: exact match 0.141 → 0.063 in the same run). A longer pretrain is the fix;
-// then raise these bounds to the issue's.
+// It asserts issue 4's first target: held-out tool execution from the base's 0.30 to at least 0.9 (measured
+// 1.00 in 304 s here). The second, a held-out exact-match gain, is not met and not asserted: searching on every
+// question costs the answers the base used to guess on relations with few answers (regions, languages), and
+// this small base copies an answer out of a result only about a third of the time (exact match 0.203 → 0.125
+// in the same run). See docs/rl-rollouts.md, "The base policy".
 import { describe, expect, it } from 'vitest';
 import { BASE_CHECKPOINT, setupRun } from '../../src/cli/setup';
 import type { RunConfig } from '../../src/core/config';
@@ -29,7 +29,7 @@ const describeSummary = (s: EvaluationSummary) =>
   `tool calls ${s.toolCallRate.toFixed(2)}, tool execution ${toolExecution(s).toFixed(2)}, exact match ${s.exactMatch.toFixed(3)} (${s.questions} questions)`;
 
 describe('learning: paper-mt-grpo from the base policy', () => {
-  it('lifts held-out tool execution from the base 0.30 to at least 0.85', async () => {
+  it('lifts held-out tool execution from the base 0.30 to at least 0.9', async () => {
     const preset = presetConfig('paper-mt-grpo');
     if (!preset.ok) throw new Error(preset.error);
     const config: RunConfig = { ...preset.value, ...LEARNING_RUN };
@@ -59,7 +59,7 @@ describe('learning: paper-mt-grpo from the base policy', () => {
         `learning run: ${((performance.now() - started) / 1000).toFixed(0)} s on ${setup.policy.ctx.info.label}`,
       );
       expect(toolExecution(before)).toBeLessThan(0.5);
-      expect(toolExecution(after)).toBeGreaterThanOrEqual(0.85);
+      expect(toolExecution(after)).toBeGreaterThanOrEqual(0.9);
     } finally {
       trainer.destroy();
       setup.close();
