@@ -40,6 +40,16 @@ async function chartPoints(page: Page): Promise<number> {
   return Number(await chart.getAttribute('data-points'));
 }
 
+/** Each chart's marker steps, every chart scrolled into view first (they draw only on screen). */
+async function markerSteps(page: Page): Promise<string[]> {
+  const charts = await page.locator('[data-testid^="chart-"]').all();
+  for (const chart of charts) await chart.scrollIntoViewIfNeeded();
+  await page.waitForTimeout(300);
+  return page
+    .locator('[data-testid^="chart-"]')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-marker-steps') ?? ''));
+}
+
 async function pick(page: Page, name: string, bytes: Uint8Array | string) {
   await idle(page);
   const buffer = Buffer.from(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
@@ -78,6 +88,10 @@ describe('playground keeping and sharing', () => {
         .getByTestId('change-log')
         .filter({ hasText: /step 2: Learning rate/ })
         .waitFor();
+      // …and as a marker at step 2 on every chart.
+      const markers = await markerSteps(page);
+      expect(markers.length).toBeGreaterThanOrEqual(12);
+      expect(new Set(markers)).toEqual(new Set(['2']));
       await page.waitForFunction(() => location.search.includes('learningRate=0.002'));
       const shared = page.url();
       const query = new URL(shared).searchParams;
@@ -101,6 +115,7 @@ describe('playground keeping and sharing', () => {
         .filter({ hasText: /step 2: Learning rate/ })
         .waitFor();
       await expect.poll(() => chartPoints(page), { timeout: 10_000 }).toBe(2);
+      expect(new Set(await markerSteps(page))).toEqual(new Set(['2']));
       expect(await knobValue(page, 'learningRate')).toBe('0.002');
       await stepTo(page, 3);
       await expect.poll(() => chartPoints(page), { timeout: 10_000 }).toBe(3);
