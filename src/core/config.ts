@@ -456,6 +456,16 @@ export function describeRange(key: KnobKey): string {
   return `${schema.isInt ? 'an integer' : 'a number'} from ${min} to ${max}`;
 }
 
+/** `config` with each change's new value applied in order (the settings a resumed run goes on with), validated. */
+export function configAfter(
+  config: RunConfig,
+  changes: readonly { readonly key: KnobKey; readonly to: unknown }[],
+): Result<RunConfig> {
+  const next: Record<string, unknown> = { ...config };
+  for (const c of changes) next[c.key] = c.to;
+  return parseRunConfig(next);
+}
+
 /** --kebab-case flag name of a knob. */
 export function flagName(key: KnobKey): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

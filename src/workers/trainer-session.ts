@@ -2,7 +2,7 @@
 // the engine goes through `exclusive` (one step, evaluation, export or rebuild at a time), which is what makes
 // "takes effect at the next step boundary" true. Host services (corpus, device, search, posting) are injected,
 // so Node tests can drive a session on Dawn without a browser.
-import type { Result, RunConfig } from '../core/config';
+import { configAfter, type Result, type RunConfig } from '../core/config';
 import type { GpuContext } from '../gpu/context';
 import type { GpuFailure } from '../gpu/errors';
 import { buildLayout } from '../model/layout';
@@ -225,7 +225,7 @@ export class TrainerSession {
   }
 
   private async build(
-    requested: RunConfig,
+    initial: RunConfig,
     from: {
       checkpoint?: Uint8Array;
       backend: 'auto' | 'webgpu' | 'cpu';
@@ -238,6 +238,12 @@ export class TrainerSession {
       this.setState(this.engine ? 'paused' : 'error');
       return { ok: false, error };
     };
+    // A resumed run goes on with the settings its change log had reached, not the ones it started with.
+    const settled = from.resume
+      ? configAfter(initial, from.resume.changeLog)
+      : { ok: true as const, value: initial };
+    if (!settled.ok) return fail('load', `the run's change log does not apply: ${settled.error}`);
+    const requested = settled.value;
     const corpus = await this.corpusAndSearch();
     if (!corpus.ok) return fail('load', `the corpus could not be loaded: ${corpus.error}`);
     if (from.backend !== 'cpu' && !this.ctx) {

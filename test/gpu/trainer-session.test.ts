@@ -1,6 +1,6 @@
 // The trainer worker's session on Dawn (no browser): init from a random policy, steps with every event the
 // UI relies on, live hyperparameters echoed at the step boundary, export/import with refusal of a corrupt
-// file, and a lost device rebuilt from the last checkpoint. The browser flows are in test/e2e/playground.
+// file, a lost device rebuilt from the last checkpoint, and a resume that keeps the logged settings. The browser flows are in test/e2e/playground.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/core/config';
 import { GpuContext } from '../../src/gpu/context';
@@ -129,5 +129,20 @@ describe('trainer session', () => {
     expect(h.session.step).toBe(2);
     expect((await h.send({ type: 'run.step' })).ok).toBe(true);
     expect(h.session.step).toBe(3);
+
+    // A reload or a crashed worker re-inits from the run's first config, the checkpoint and the log up to it:
+    // the resumed run goes on with the learning rate the log reached, not the one it started with.
+    const saved = h.of('checkpoint.saved')[0];
+    const again = harness();
+    const resumed = await again.send({
+      type: 'run.init',
+      config: SMALL,
+      checkpoint: saved.bytes,
+      resume: { step: saved.step, changeLog: applied[0].changes },
+    });
+    expect(resumed.ok).toBe(true);
+    expect(again.of('run.ready')[0].info.config.learningRate).toBe(1e-3);
+    expect((await again.send({ type: 'run.step' })).ok).toBe(true);
+    expect(again.of('metrics.step')[0].metrics).toMatchObject({ step: 3, learningRate: 1e-3 });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  configAfter,
   configDiff,
   DEFAULT_CONFIG,
   describeRange,
@@ -69,5 +70,18 @@ describe('presets', () => {
     const unknown = presetConfig('nope');
     expect(unknown.ok).toBe(false);
     if (!unknown.ok) expect(unknown.error).toMatch(/one of paper-mt-grpo/);
+  });
+
+  it('configAfter applies a change log in order and validates the result', () => {
+    const after = configAfter(DEFAULT_CONFIG, [
+      { key: 'learningRate', to: 2e-3 },
+      { key: 'clipHigh', to: 0.3 },
+      { key: 'learningRate', to: 5e-4 },
+    ]);
+    expect(after.ok && after.value).toEqual({ ...DEFAULT_CONFIG, learningRate: 5e-4, clipHigh: 0.3 });
+    expect(configAfter(DEFAULT_CONFIG, [])).toEqual({ ok: true, value: DEFAULT_CONFIG });
+    const bad = configAfter(DEFAULT_CONFIG, [{ key: 'learningRate', to: -1 }]);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.error).toMatch(/learningRate/);
   });
 });
