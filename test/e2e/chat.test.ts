@@ -2,13 +2,13 @@
 // the live policy (unknown words pointed out first), the ONNX download (a file our reader accepts), the same
 // question to that model under onnxruntime-web in the page's ONNX worker, and "Run this at scale".
 // Build first (`npx vite build`). Screenshots: test-artifacts/chat-*.png.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readOnnxInfo } from '../../src/export/onnx-load';
 import type { TestHandle } from '../../src/ui/client/trainer-client';
-import { ARTIFACTS, launchChromium, serveDist } from '../helpers/browser';
+import { ARTIFACTS, launchChromium, servedApp } from '../helpers/browser';
 
 declare global {
   interface Window {
@@ -36,12 +36,7 @@ async function ask(page: Page, exchange: number) {
 }
 
 describe('chat with the agent, downloads, run at scale', () => {
-  let server: Awaited<ReturnType<typeof serveDist>>;
-  beforeAll(async () => {
-    server = await serveDist();
-    mkdirSync(ARTIFACTS, { recursive: true });
-  });
-  afterAll(async () => server?.close());
+  const server = servedApp();
 
   it('asks the live policy and the exported ONNX model; downloads a valid ONNX file; shows the cluster command', async () => {
     const browser = await launchChromium();

@@ -3,15 +3,15 @@
 // address bar holds the config and opening it elsewhere gives the same settings; a bad URL says what it
 // ignored; the Import button refuses a corrupt or mismatched checkpoint and a bad config with the reason and
 // leaves the run alone, and takes a good checkpoint and a good config.
-import { mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Download, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
 import { encodeSafetensors } from '../../src/model/checkpoint';
 import { initParams } from '../../src/model/init';
 import { buildLayout } from '../../src/model/layout';
-import { ARTIFACTS, launchChromium, serveDist } from '../helpers/browser';
+import { ARTIFACTS, launchChromium, servedApp } from '../helpers/browser';
 
 // quick-look, smaller: 2 prompts × 3 rollouts, 12 tokens a turn, a checkpoint every 2 steps, no held-out eval.
 const SMALL = 'promptsPerStep=2&rolloutsPerPrompt=3&maxTurnTokens=12&evalEvery=0&checkpointEvery=2';
@@ -52,23 +52,16 @@ async function markerSteps(page: Page): Promise<string[]> {
 
 async function pick(page: Page, name: string, bytes: Uint8Array | string) {
   await idle(page);
-  const buffer = Buffer.from(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
+  const buffer = Buffer.from(bytes);
   await page.getByTestId('import-file').setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
 }
 
 async function saved(download: Download): Promise<Uint8Array> {
-  const path = await download.path();
-  const { readFileSync } = await import('node:fs');
-  return new Uint8Array(readFileSync(path));
+  return new Uint8Array(readFileSync(await download.path()));
 }
 
 describe('playground keeping and sharing', () => {
-  let server: Awaited<ReturnType<typeof serveDist>>;
-  beforeAll(async () => {
-    server = await serveDist();
-    mkdirSync(ARTIFACTS, { recursive: true });
-  });
-  afterAll(async () => server?.close());
+  const server = servedApp();
 
   it('a reload resumes the stored run; the address bar shares its config; a bad URL says what it ignored', async () => {
     const browser = await launchChromium();

@@ -3,11 +3,10 @@
 // focus, and the main thread has no long task (> 50 ms) while training. Screenshots go to test-artifacts/.
 // (The engine flows — live lr, crash, device loss, no WebGPU — are in playground.test.ts; resume, URL and
 // import in playground-keep.test.ts.)
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, launchChromium, serveDist } from '../helpers/browser';
+import { describe, expect, it } from 'vitest';
+import { ARTIFACTS, launchChromium, servedApp } from '../helpers/browser';
 
 // quick-look made smaller still: 2 prompts × 3 rollouts, 12 tokens a turn — a step takes seconds.
 const QUERY =
@@ -42,12 +41,7 @@ const testIdOfFocus = (page: Page) =>
   );
 
 describe('playground UI', () => {
-  let server: Awaited<ReturnType<typeof serveDist>>;
-  beforeAll(async () => {
-    server = await serveDist();
-    mkdirSync(ARTIFACTS, { recursive: true });
-  });
-  afterAll(async () => server?.close());
+  const server = servedApp();
 
   it('renders every view, is keyboard-operable, and keeps the main thread free while training', async () => {
     const browser = await launchChromium();

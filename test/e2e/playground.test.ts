@@ -3,13 +3,12 @@
 // and through the test handle (`window.__tcp`, only with ?test=1) where it does not (a crash, a lost device).
 // Reload/resume, the shared URL and file import are in playground-keep.test.ts.
 // A small config keeps a step at a few seconds: the whole file aims at under two minutes on 2 cores.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../src/core/config';
 import type { TestHandle } from '../../src/ui/client/trainer-client';
-import { ARTIFACTS, launchChromium, serveDist } from '../helpers/browser';
+import { ARTIFACTS, launchChromium, servedApp } from '../helpers/browser';
 
 declare global {
   interface Window {
@@ -46,12 +45,7 @@ const events = (page: Page, type: string) =>
   page.evaluate((t) => window.__tcp!.events.filter((e) => e.type === t), type);
 
 describe('playground engine in the browser', () => {
-  let server: Awaited<ReturnType<typeof serveDist>>;
-  beforeAll(async () => {
-    server = await serveDist();
-    mkdirSync(ARTIFACTS, { recursive: true });
-  });
-  afterAll(async () => server?.close());
+  const server = servedApp();
 
   it('trains in the worker; heatmap cells carry its advantages; live lr change is logged; crash and device loss recover', async () => {
     const browser = await launchChromium();

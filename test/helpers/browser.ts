@@ -1,9 +1,10 @@
 // Headless Chromium with WebGPU on SwiftShader, driven by playwright-core, against the built app served
 // from dist/ by a tiny static server on loopback.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TYPES: Record<string, string> = {
@@ -61,3 +62,22 @@ export async function launchChromium(options: { webgpu?: boolean } = {}): Promis
 }
 
 export const ARTIFACTS = resolve('test-artifacts');
+
+/**
+ * For a test file: serves dist/ for all its tests (started in beforeAll, closed in afterAll) and makes the
+ * artefacts folder. Returns the app's URL, valid inside the tests.
+ */
+export function servedApp(): { readonly url: string } {
+  let server: Awaited<ReturnType<typeof serveDist>> | null = null;
+  beforeAll(async () => {
+    server = await serveDist();
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  afterAll(async () => server?.close());
+  return {
+    get url() {
+      if (!server) throw new Error('servedApp: the server starts in beforeAll');
+      return server.url;
+    },
+  };
+}

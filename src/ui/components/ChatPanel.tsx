@@ -32,6 +32,11 @@ const FIELDS: readonly { key: keyof Settings; label: string; step: number; min: 
 // The ONNX worker outlives the panel's renders; it starts only when a model is loaded.
 const onnx = new OnnxChatClient();
 
+const ENGINES = [
+  ['live', 'Live policy'],
+  ['onnx', 'Exported ONNX'],
+] as const;
+
 export function ChatPanel() {
   const port = usePort();
   const status = useSession((s) => s.status);
@@ -108,26 +113,18 @@ export function ChatPanel() {
       <div className="panel-head">
         <h2 id="chat-title">Chat with the agent</h2>
         <fieldset className="chat-engines" aria-label="Engine">
-          <label>
-            <input
-              type="radio"
-              name="chat-engine"
-              data-testid="chat-engine-live"
-              checked={engineKind === 'live'}
-              onChange={() => setEngineKind('live')}
-            />
-            Live policy
-          </label>
-          <label>
-            <input
-              type="radio"
-              name="chat-engine"
-              data-testid="chat-engine-onnx"
-              checked={engineKind === 'onnx'}
-              onChange={() => setEngineKind('onnx')}
-            />
-            Exported ONNX
-          </label>
+          {ENGINES.map(([kind, label]) => (
+            <label key={kind}>
+              <input
+                type="radio"
+                name="chat-engine"
+                data-testid={`chat-engine-${kind}`}
+                checked={engineKind === kind}
+                onChange={() => setEngineKind(kind)}
+              />
+              {label}
+            </label>
+          ))}
         </fieldset>
       </div>
       {engineKind === 'onnx' && <OnnxSource client={onnx} onReady={setOnnxReady} />}
