@@ -1,7 +1,7 @@
 // Builds the base policy: SFT on demonstrations of the train split (policy tokens are the only targets), then a
 // greedy held-out evaluation through the rollout engine and the real search engine. Deterministic for a seed
 // on one adapter. Writes public/base-policy.safetensors and public/base-policy.json.
-//   npm run pretrain -- [--steps 1200] [--batch 24] [--lr 3e-3] [--seed 1] [--layers 2] [--width 128]
+//   npm run pretrain -- [--steps 1500] [--batch 24] [--lr 3e-3] [--seed 1] [--layers 3] [--width 128]
 //     [--heads 4] [--context 256] [--eval-questions 0 (= all)] [--out public/base-policy] [--no-eval]
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -33,12 +33,12 @@ import type { QaItem } from '../sandbox/types';
 
 const { values } = parseArgs({
   options: {
-    steps: { type: 'string', default: '1200' },
+    steps: { type: 'string', default: '1500' },
     batch: { type: 'string', default: '24' },
     lr: { type: 'string', default: '3e-3' },
     warmup: { type: 'string', default: '30' },
     seed: { type: 'string', default: '1' },
-    layers: { type: 'string', default: '2' },
+    layers: { type: 'string', default: '3' },
     width: { type: 'string', default: '128' },
     heads: { type: 'string', default: '4' },
     context: { type: 'string', default: '256' },

@@ -65,7 +65,8 @@ export const KNOBS = {
   }),
   // model shape (a fresh run)
   layers: knob(int(1, 12), {
-    default: 2,
+    // The shipped base policy's depth (public/base-policy.json).
+    default: 3,
     group: 'model',
     label: 'Layers',
     help: 'Transformer blocks.',

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Download, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/core/config';
 import { Rng } from '../../src/core/rng';
 import { encodeSafetensors } from '../../src/model/checkpoint';
 import { initParams } from '../../src/model/init';
@@ -174,7 +175,7 @@ describe('playground keeping and sharing', () => {
       expect((await messages(page, 'load')).join('\n')).toMatch(/header is not valid JSON/);
 
       // A well-formed checkpoint of another shape: refused, naming the difference.
-      const narrow = buildLayout({ vocabSize: 1408, layers: 2, width: 64, heads: 4, contextLength: 256 });
+      const narrow = buildLayout({ vocabSize: 1408, layers: DEFAULT_CONFIG.layers, width: 64, heads: 4, contextLength: 256 });
       await pick(page, 'narrow.safetensors', encodeSafetensors(narrow, initParams(narrow, new Rng(1))));
       await page
         .getByTestId('message-load')
