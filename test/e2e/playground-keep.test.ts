@@ -175,7 +175,13 @@ describe('playground keeping and sharing', () => {
       expect((await messages(page, 'load')).join('\n')).toMatch(/header is not valid JSON/);
 
       // A well-formed checkpoint of another shape: refused, naming the difference.
-      const narrow = buildLayout({ vocabSize: 1408, layers: DEFAULT_CONFIG.layers, width: 64, heads: 4, contextLength: 256 });
+      const narrow = buildLayout({
+        vocabSize: 1408,
+        layers: DEFAULT_CONFIG.layers,
+        width: 64,
+        heads: 4,
+        contextLength: 256,
+      });
       await pick(page, 'narrow.safetensors', encodeSafetensors(narrow, initParams(narrow, new Rng(1))));
       await page
         .getByTestId('message-load')
