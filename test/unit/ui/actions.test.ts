@@ -32,12 +32,14 @@ describe('actions', () => {
   });
 
   it('holds a knob that needs a reset until Reset, which sends the merged config', async () => {
-    await actions.commitKnob(fake, 'layers', '3');
+    // One more layer than the default (the shipped base policy's depth), so the change is real.
+    const layers = DEFAULT_CONFIG.layers + 1;
+    await actions.commitKnob(fake, 'layers', String(layers));
     expect(fake.sent.some((c) => c.type === 'hparams.set')).toBe(false);
-    expect(useSession.getState().pending).toEqual({ layers: 3 });
+    expect(useSession.getState().pending).toEqual({ layers });
     await actions.reset(fake);
     const sent = fake.sent.at(-1);
-    expect(sent?.type === 'run.reset' && sent.config.layers).toBe(3);
+    expect(sent?.type === 'run.reset' && sent.config.layers).toBe(layers);
     expect(useSession.getState().pending).toEqual({});
   });
 
