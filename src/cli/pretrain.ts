@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { DEFAULT_CONFIG } from '../core/config';
 import { Rng } from '../core/rng';
 import { GpuContext } from '../gpu/context';
 import { encodeSafetensors } from '../model/checkpoint';
@@ -31,6 +32,7 @@ import { exactMatchScore } from '../sandbox/rewards';
 import { finalAnswer } from '../sandbox/transcript';
 import type { QaItem } from '../sandbox/types';
 
+// The model shape defaults are the config's (the shipped base policy's shape), so the two cannot drift apart.
 const { values } = parseArgs({
   options: {
     steps: { type: 'string', default: '1500' },
@@ -38,10 +40,10 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '3e-3' },
     warmup: { type: 'string', default: '30' },
     seed: { type: 'string', default: '1' },
-    layers: { type: 'string', default: '3' },
-    width: { type: 'string', default: '128' },
-    heads: { type: 'string', default: '4' },
-    context: { type: 'string', default: '256' },
+    layers: { type: 'string', default: String(DEFAULT_CONFIG.layers) },
+    width: { type: 'string', default: String(DEFAULT_CONFIG.width) },
+    heads: { type: 'string', default: String(DEFAULT_CONFIG.heads) },
+    context: { type: 'string', default: String(DEFAULT_CONFIG.contextLength) },
     'eval-questions': { type: 'string', default: '0' },
     out: { type: 'string', default: 'public/base-policy' },
     'no-eval': { type: 'boolean', default: false },
